@@ -1,0 +1,68 @@
+//! The settings of a session, with every default as a named constant.
+
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderValue, header};
+use url::Url;
+
+/// Default limit for [`Response::bytes`](crate::Response::bytes) and
+/// [`Response::text`](crate::Response::text): 10 MiB.
+///
+/// Large enough for any API response, small enough that a hostile or broken
+/// server cannot make a client buffer gigabytes.
+pub const DEFAULT_MAX_RESPONSE_BODY: u64 = 10 * 1024 * 1024;
+
+/// Default connect timeout: 10 s.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default time an idle pooled connection is kept: 4 s.
+///
+/// Below the 5 s keep-alive timeout of Node.js servers (the shortest common
+/// one; nginx uses 75 s), so that we close idle connections before the
+/// server does and rarely race a server-side close.
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// Default number of idle connections kept per host: 32.
+pub const DEFAULT_POOL_MAX_IDLE_PER_HOST: usize = 32;
+
+/// The `User-Agent` sent unless the session or request sets one.
+pub(crate) const USER_AGENT: &str = concat!("clientsession/", env!("CARGO_PKG_VERSION"));
+
+/// Everything a session was configured with. Immutable once built.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    /// Relative request URLs are appended to this one's path.
+    pub(crate) base_url: Option<Url>,
+    /// Sent with every request; a request header of the same name replaces
+    /// the default.
+    pub(crate) default_headers: HeaderMap,
+    /// Total deadline of a request, body included. `None`: no deadline.
+    pub(crate) timeout: Option<Duration>,
+    /// Deadline for opening a connection.
+    pub(crate) connect_timeout: Duration,
+    /// Longest wait for the response head or the next body chunk.
+    pub(crate) read_timeout: Option<Duration>,
+    /// How long an idle connection is kept. `None`: until the server closes it.
+    pub(crate) pool_idle_timeout: Option<Duration>,
+    /// How many idle connections are kept per host.
+    pub(crate) pool_max_idle_per_host: usize,
+    /// Limit for `bytes()` and `text()`.
+    pub(crate) max_response_body: u64,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        let mut default_headers = HeaderMap::new();
+        default_headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+        Config {
+            base_url: None,
+            default_headers,
+            timeout: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            read_timeout: None,
+            pool_idle_timeout: Some(DEFAULT_POOL_IDLE_TIMEOUT),
+            pool_max_idle_per_host: DEFAULT_POOL_MAX_IDLE_PER_HOST,
+            max_response_body: DEFAULT_MAX_RESPONSE_BODY,
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! The one public error type, and the constructors the rest of the crate uses.
+//!
+//! Design notes for maintainers:
+//! - Every variant is something a caller can act on; its doc says when it
+//!   happens and what to do. Messages are lowercase, have no trailing period,
+//!   describe only this layer, and name the fix where there is one.
+//! - Causes go in `#[source]`, never into the message as well.
+//! - Errors of other crates (hyper, io) are boxed as [`BoxError`] so that
+//!   their versions never become part of our API.
+//! - Large payloads are boxed to keep `Error` small (a unit test pins its size).
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use http::StatusCode;
+use url::Url;
+
+/// A boxed error from a lower layer (hyper, the operating system).
+pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// The result type of this crate: `Result<T, clientsession::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong with a session, a request or a response.
+///
+/// The variants name the cause, so that a caller can tell "my runtime is
+/// gone" from "the server hung" from "I passed a bad URL". Match on the ones
+/// you handle and treat the rest generically: the enum is `#[non_exhaustive]`
+/// and later versions add variants.
+///
+/// No call of this crate panics on bad input or a bad environment; it returns
+/// one of these instead.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A session was created, or a scoped session started, where no Tokio
+    /// runtime is running (for example in plain `fn main`).
+    ///
+    /// Create the session inside the runtime (for example in
+    /// `#[tokio::main] async fn main`), use [`Session::scoped`], or bind it to
+    /// a runtime explicitly with [`SessionBuilder::runtime`].
+    ///
+    /// [`Session::scoped`]: crate::Session::scoped
+    /// [`SessionBuilder::runtime`]: crate::SessionBuilder::runtime
+    #[error(
+        "no Tokio runtime is running here: create the session inside the runtime \
+         (for example in `#[tokio::main] async fn main`), use `Session::scoped`, \
+         or pass a runtime handle to `SessionBuilder::runtime`"
+    )]
+    NoRuntime,
+
+    /// The home runtime was built without a driver that HTTP needs.
+    ///
+    /// `driver` is `"IO"` or `"time"`. Build the runtime with `enable_all()`
+    /// (or `enable_io()` and `enable_time()`).
+    #[error(
+        "the Tokio runtime this session would live in has no {driver} driver: \
+         build it with `enable_all()` on the runtime builder"
+    )]
+    RuntimeMisconfigured {
+        /// The missing driver: `"IO"` or `"time"`.
+        driver: &'static str,
+    },
+
+    /// The session's home runtime has shut down, so the session can no
+    /// longer make progress.
+    ///
+    /// This is what a session kept in a `static` and shared by several
+    /// `#[tokio::test]`s reports once the first test's runtime is gone (where
+    /// other clients fail with "dispatch task is gone" or hang). Create one
+    /// session per runtime, or bind a process-wide session to a long-lived
+    /// runtime with [`SessionBuilder::runtime`].
+    ///
+    /// [`SessionBuilder::runtime`]: crate::SessionBuilder::runtime
+    #[error(
+        "the Tokio runtime this session belongs to has shut down: create a session \
+         in the runtime that uses it, or bind it to a long-lived runtime with \
+         `SessionBuilder::runtime`"
+    )]
+    RuntimeShutdown,
+
+    /// The session's home runtime is a current-thread runtime, and it was
+    /// called from outside that runtime.
+    ///
+    /// A current-thread runtime only makes progress while its own thread
+    /// drives it, so such a call could hang. Use the session inside its home
+    /// runtime, or make the home a multi-thread runtime.
+    #[error(
+        "this session belongs to a current-thread Tokio runtime and was used from \
+         outside it: use it inside that runtime, or give it a multi-thread home \
+         runtime with `SessionBuilder::runtime`"
+    )]
+    WrongRuntime,
+
+    /// The session was closed (by [`Session::close`] or at the end of a
+    /// scope) before this request started.
+    ///
+    /// [`Session::close`]: crate::Session::close
+    #[error("the session is closed: create a new session for new requests")]
+    Closed,
+
+    /// A URL could not be used: malformed, relative without a base URL, or
+    /// with a scheme this client does not speak.
+    #[error("invalid URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL as it was given.
+        url: String,
+        /// What is wrong with it, and the fix where there is one.
+        reason: String,
+    },
+
+    /// A header name or value is not valid HTTP.
+    ///
+    /// Values are never echoed, as they may be secret.
+    #[error("invalid header {name:?}: {reason}")]
+    InvalidHeader {
+        /// The header name as given (lossily decoded).
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A timeout fired; [`TimeoutKind`] says which one.
+    #[error("{0}")]
+    Timeout(TimeoutKind),
+
+    /// A response body was larger than the session's
+    /// [`max_response_body`](crate::SessionBuilder::max_response_body) while
+    /// reading it with `bytes()` or `text()`.
+    ///
+    /// Raise the limit, or stream the body with
+    /// [`Response::chunk`](crate::Response::chunk), which has no limit.
+    #[error(
+        "the response body is larger than the limit of {limit} bytes: raise \
+         `max_response_body` or read it with `chunk()`"
+    )]
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+
+    /// The server answered with a 4xx or 5xx status, turned into an error by
+    /// [`Response::error_for_status`](crate::Response::error_for_status).
+    #[error("HTTP status {status} from {url}")]
+    Status {
+        /// The status the server sent.
+        status: StatusCode,
+        /// The URL of the response.
+        url: Box<Url>,
+    },
+
+    /// The connection to the server could not be opened (refused, name not
+    /// resolved, unreachable).
+    #[error("could not connect to {host}")]
+    Connect {
+        /// `host:port` that was dialled.
+        host: String,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
+
+    /// The request could not be sent, or the connection failed before the
+    /// response head arrived.
+    ///
+    /// Requests that may have reached the server are never retried unless
+    /// they are idempotent; this error says the server may or may not have
+    /// seen the request.
+    #[error("error sending the request to {url}")]
+    Request {
+        /// The request URL.
+        url: Box<Url>,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
+
+    /// The connection failed while the response body was being read.
+    #[error("error reading the response body")]
+    Body {
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
+}
+
+/// Which timeout fired, in an [`Error::Timeout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// The total request timeout, which covers connecting, sending, and
+    /// reading the whole body (`SessionBuilder::timeout`,
+    /// `RequestBuilder::timeout`).
+    Total,
+    /// The connect timeout (`SessionBuilder::connect_timeout`).
+    Connect,
+    /// The read timeout: the longest wait for the response head or for the
+    /// next piece of the body (`SessionBuilder::read_timeout`).
+    Read,
+}
+
+impl fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Total => {
+                "the total request timeout elapsed: raise it with `timeout()` if the server is slow"
+            }
+            TimeoutKind::Connect => {
+                "the connect timeout elapsed before the server accepted the connection: \
+                 check the address, or raise `connect_timeout()`"
+            }
+            TimeoutKind::Read => {
+                "the read timeout elapsed while waiting for data from the server: \
+                 raise `read_timeout()` if the server sends slowly"
+            }
+        })
+    }
+}
+
+impl Error {
+    /// Whether this error is a timeout of any kind.
+    pub fn is_timeout(&self) -> bool {
+        if matches!(self, Error::Timeout(_)) {
+            return true;
+        }
+        walk_sources(self, |e| {
+            e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        })
+    }
+
+    /// Whether this error happened while opening a connection (including a
+    /// connect timeout).
+    pub fn is_connect(&self) -> bool {
+        matches!(
+            self,
+            Error::Connect { .. } | Error::Timeout(TimeoutKind::Connect)
+        )
+    }
+
+    /// The HTTP status of an [`Error::Status`], if this is one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// Whether `pred` holds for any error in the `source()` chain below `err`.
+fn walk_sources(err: &(dyn StdError + 'static), pred: impl Fn(&(dyn StdError + 'static)) -> bool) -> bool {
+    let mut next = err.source();
+    while let Some(e) = next {
+        if pred(e) {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
+// ===== constructors =====
+
+pub(crate) fn invalid_url(url: &str, reason: impl Into<String>) -> Error {
+    Error::InvalidUrl {
+        url: url.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+pub(crate) fn invalid_header(name: &[u8], reason: impl Into<String>) -> Error {
+    Error::InvalidHeader {
+        name: String::from_utf8_lossy(name).into_owned(),
+        reason: reason.into(),
+    }
+}
+
+pub(crate) fn status(status: StatusCode, url: &Url) -> Error {
+    Error::Status {
+        status,
+        url: Box::new(url.clone()),
+    }
+}
+
+pub(crate) fn request(url: &Url, source: impl Into<BoxError>) -> Error {
+    Error::Request {
+        url: Box::new(url.clone()),
+        source: source.into(),
+    }
+}
+
+pub(crate) fn body(source: impl Into<BoxError>) -> Error {
+    Error::Body {
+        source: source.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_send_sync_and_small() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<Error>();
+        assert!(std::mem::size_of::<Error>() <= 64, "{}", std::mem::size_of::<Error>());
+    }
+
+    #[test]
+    fn no_runtime_message_names_the_fixes() {
+        let msg = Error::NoRuntime.to_string();
+        assert!(msg.contains("no Tokio runtime"), "{msg}");
+        assert!(msg.contains("#[tokio::main]"), "{msg}");
+        assert!(msg.contains("Session::scoped"), "{msg}");
+    }
+
+    #[test]
+    fn timeout_predicates() {
+        assert!(Error::Timeout(TimeoutKind::Read).is_timeout());
+        assert!(Error::Timeout(TimeoutKind::Connect).is_connect());
+        assert!(!Error::Closed.is_timeout());
+        let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "slow");
+        assert!(body(io).is_timeout());
+    }
+
+    #[test]
+    fn messages_are_lowercase_without_trailing_period() {
+        let errors = [
+            Error::NoRuntime,
+            Error::RuntimeShutdown,
+            Error::WrongRuntime,
+            Error::Closed,
+            Error::BodyTooLarge { limit: 1 },
+            Error::Timeout(TimeoutKind::Total),
+        ];
+        for e in errors {
+            let msg = e.to_string();
+            assert!(!msg.ends_with('.'), "{msg}");
+            let first = msg.chars().next().unwrap_or('x');
+            assert!(!first.is_uppercase(), "{msg}");
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! An async HTTP client whose [`Session`] is bound to the Tokio runtime it
+//! lives in, with a connection pool whose lifetime you can see.
+//!
+//! Rust's async HTTP clients are tied to the Tokio runtime in ways users
+//! only find at run time: a client built outside a runtime panics deep in
+//! hyper ("there is no reactor running"); a client kept in a `static` and
+//! shared by several `#[tokio::test]`s fails with "dispatch task is gone"
+//! or hangs once the first runtime is gone; nothing closes a pool at a known
+//! point. `clientsession` turns each of these into a typed [`Error`] or
+//! makes it impossible. It is the Rust form of aiohttp's `ClientSession`
+//! and `async with ClientSession() as s:`.
+//!
+//! # A tour
+//!
+//! Outside a runtime, creating a session is an error, not a panic:
+//!
+//! ```
+//! use clientsession::{Error, Session};
+//!
+//! let err = Session::new().unwrap_err();
+//! assert!(matches!(err, Error::NoRuntime));
+//! println!("{err}"); // says how to fix it
+//! ```
+//!
+//! Inside one, configure a session with the builder:
+//!
+//! ```
+//! use std::time::Duration;
+//! use clientsession::Session;
+//!
+//! # #[tokio::main] async fn main() -> Result<(), clientsession::Error> {
+//! let session = Session::builder()
+//!     .base_url("http://127.0.0.1:8080/api")
+//!     .default_header("accept", "application/json")
+//!     .timeout(Duration::from_secs(10))
+//!     .build()
+//!     .await?;
+//! // let users = session.get("users").send().await?.text().await?;
+//! session.close().await; // graceful: waits for in-flight work, closes every socket
+//! # Ok(()) }
+//! ```
+//!
+//! Or let a scope own it: the session is closed when the closure's future
+//! finishes, with `Ok` or `Err`:
+//!
+//! ```
+//! use clientsession::{Error, Session};
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Error> {
+//! let closed = Session::scoped(|s| async move {
+//!     // let body = s.get("http://127.0.0.1:8080/").send().await?.bytes().await?;
+//!     Ok::<_, Error>(s.clone())
+//! })
+//! .await?;
+//! assert!(closed.is_closed());
+//! # Ok(()) }
+//! ```
+//!
+//! # The runtime guard
+//!
+//! A session remembers its *home* runtime. Connections are opened, driven
+//! and timed on it, whatever runtime or thread sends the request. A session
+//! whose home is a multi-thread runtime works from anywhere while that
+//! runtime lives; one whose home is a current-thread runtime works only
+//! inside it ([`Error::WrongRuntime`] elsewhere, at once, instead of a
+//! hang). Once the home runtime has shut down, every call fails at once
+//! with [`Error::RuntimeShutdown`]. To share one session across many
+//! runtimes (tests, worker pools), give it a long-lived multi-thread home
+//! with [`SessionBuilder::runtime`].
+//!
+//! # Limits and defaults
+//!
+//! | setting | default |
+//! |---|---|
+//! | [`timeout`](SessionBuilder::timeout) (total, body included) | none |
+//! | [`connect_timeout`](SessionBuilder::connect_timeout) | [10 s](DEFAULT_CONNECT_TIMEOUT) |
+//! | [`read_timeout`](SessionBuilder::read_timeout) | none |
+//! | [`max_response_body`](SessionBuilder::max_response_body) | [10 MiB](DEFAULT_MAX_RESPONSE_BODY) |
+//! | [`pool_idle_timeout`](SessionBuilder::pool_idle_timeout) | [4 s](DEFAULT_POOL_IDLE_TIMEOUT) |
+//! | [`pool_max_idle_per_host`](SessionBuilder::pool_max_idle_per_host) | [32](DEFAULT_POOL_MAX_IDLE_PER_HOST) |
+//! | `User-Agent` | `clientsession/<version>` |
+//!
+//! # Features
+//!
+//! This release speaks HTTP/1.1 over plain TCP and has no optional
+//! features. HTTPS, HTTP/2, connection limits, redirects, cookies and JSON
+//! are planned.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod body;
+mod builder;
+mod config;
+mod connect;
+mod counter;
+mod error;
+mod header;
+mod pool;
+mod request;
+mod response;
+mod runtime;
+mod session;
+mod url;
+
+use std::future::Future;
+
+pub use crate::body::Body;
+pub use crate::builder::SessionBuilder;
+pub use crate::config::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_POOL_IDLE_TIMEOUT,
+    DEFAULT_POOL_MAX_IDLE_PER_HOST,
+};
+pub use crate::error::{Error, Result, TimeoutKind};
+pub use crate::header::{IntoHeaderName, IntoHeaderValue};
+pub use crate::request::RequestBuilder;
+pub use crate::response::Response;
+pub use crate::session::{ClientSession, Session};
+
+// The foreign types of our signatures, so users need no matching versions.
+pub use bytes::Bytes;
+pub use http;
+pub use http::{HeaderMap, Method, StatusCode, Version};
+pub use ::url::Url;
+
+/// Runs `f` with a new session and closes it afterwards; the same as
+/// [`Session::scoped`].
+///
+/// # Errors
+///
+/// A build error such as [`Error::NoRuntime`] (through `E: From<Error>`),
+/// or what `f` returns.
+///
+/// # Examples
+///
+/// ```
+/// use clientsession::{Error, with_session};
+///
+/// # #[tokio::main] async fn main() -> Result<(), Error> {
+/// let n = with_session(|_s| async move { Ok::<_, Error>(1) }).await?;
+/// assert_eq!(n, 1);
+/// # Ok(()) }
+/// ```
+pub async fn with_session<F, Fut, T, E>(f: F) -> Result<T, E>
+where
+    F: FnOnce(Session) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: From<Error>,
+{
+    Session::scoped(f).await
+}

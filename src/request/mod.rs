@@ -1,0 +1,145 @@
+//! `RequestBuilder`: one request, configured and then sent.
+
+mod send;
+
+use std::fmt;
+use std::time::Duration;
+
+use http::{HeaderMap, Method};
+use url::Url;
+
+use crate::body::Body;
+use crate::error::Error;
+use crate::header::{self, IntoHeaderName, IntoHeaderValue};
+use crate::response::Response;
+use crate::session::Session;
+
+/// A request being configured; [`send`](RequestBuilder::send) sends it.
+///
+/// Made by [`Session::get`] and its siblings. Setters never fail: the first
+/// bad input (a bad URL, an invalid header) is kept and returned by `send()`.
+#[must_use = "a request does nothing until `send().await` is called"]
+pub struct RequestBuilder {
+    session: Session,
+    method: Method,
+    /// `None` when the URL was bad; the error is in `error`.
+    url: Option<Url>,
+    /// Headers set on this request; they replace session defaults of the
+    /// same name.
+    headers: HeaderMap,
+    body: Body,
+    /// Overrides the session's total timeout.
+    timeout: Option<Duration>,
+    /// The first bad input, reported by `send()`.
+    error: Option<Error>,
+}
+
+impl RequestBuilder {
+    pub(crate) fn new(session: Session, method: Method, url: &str) -> RequestBuilder {
+        let (url, error) = match crate::url::resolve(url, session.inner.config.base_url.as_ref()) {
+            Ok(url) => (Some(url), None),
+            Err(e) => (None, Some(e)),
+        };
+        RequestBuilder {
+            session,
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: Body::empty(),
+            timeout: None,
+            error,
+        }
+    }
+
+    /// Adds a header to this request.
+    ///
+    /// It replaces a session default header of the same name; calling it
+    /// twice with one name sends both values. An invalid name or value
+    /// (including CR or LF in a value) is reported by
+    /// [`send`](RequestBuilder::send) as [`Error::InvalidHeader`].
+    pub fn header<K, V>(mut self, name: K, value: V) -> RequestBuilder
+    where
+        K: IntoHeaderName,
+        V: IntoHeaderValue,
+    {
+        match header::pair(name, value) {
+            Ok((name, value)) => {
+                self.headers.append(name, value);
+            }
+            Err(e) => {
+                self.error.get_or_insert(e);
+            }
+        }
+        self
+    }
+
+    /// Sets the request body: `Bytes`, `Vec<u8>`, `String`, `&'static str`
+    /// or a [`Body`]. It is sent with a `Content-Length`.
+    pub fn body(mut self, body: impl Into<Body>) -> RequestBuilder {
+        self.body = body.into();
+        self
+    }
+
+    /// Sets the total timeout of this request (connect, send, and the whole
+    /// body), replacing the session's
+    /// [`timeout`](crate::SessionBuilder::timeout).
+    pub fn timeout(mut self, total: Duration) -> RequestBuilder {
+        self.timeout = Some(total);
+        self
+    }
+
+    /// Sends the request and waits for the response head.
+    ///
+    /// The body is read afterwards, from the [`Response`]. An idempotent
+    /// request (`GET`, `HEAD`, `PUT`, `DELETE`, `OPTIONS`, `TRACE`) that
+    /// fails because the server had closed a pooled keep-alive connection is
+    /// retried once on a fresh connection; other requests are never sent
+    /// twice.
+    ///
+    /// # Errors
+    ///
+    /// The first bad input ([`Error::InvalidUrl`], [`Error::InvalidHeader`]);
+    /// [`Error::Closed`], [`Error::RuntimeShutdown`],
+    /// [`Error::WrongRuntime`] from the runtime guard;
+    /// [`Error::Timeout`]; [`Error::Connect`] and [`Error::Request`] when the
+    /// network or the server fails.
+    pub async fn send(self) -> Result<Response, Error> {
+        let RequestBuilder {
+            session,
+            method,
+            url,
+            headers,
+            body,
+            timeout,
+            error,
+        } = self;
+        let url = match (url, error) {
+            (Some(url), None) => url,
+            // A request without a URL always carries its error.
+            (_, e) => return Err(e.unwrap_or_else(|| crate::error::invalid_url("", "missing URL"))),
+        };
+        let ticket = session.inner.begin()?;
+        send::send(send::Prepared {
+            ticket,
+            method,
+            url,
+            headers,
+            body,
+            timeout,
+        })
+        .await
+    }
+}
+
+impl fmt::Debug for RequestBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Header values are left out: they may be secret.
+        f.debug_struct("RequestBuilder")
+            .field("method", &self.method)
+            .field("url", &self.url.as_ref().map(Url::as_str))
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("body", &self.body)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,154 @@
+//! Reading a response body: timers, the end of the exchange, and what a
+//! broken connection means.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::Body as _;
+use hyper::body::Incoming;
+use url::Url;
+
+use crate::connect::Conn;
+use crate::error::{self, Error, TimeoutKind};
+use crate::runtime::HomeSleep;
+use crate::session::state::Ticket;
+
+/// The timeouts that keep running while a body is read.
+#[derive(Default)]
+pub(crate) struct Timers {
+    /// The request's total deadline.
+    pub(crate) total: Option<Pin<Box<HomeSleep>>>,
+    /// The read timeout and its timer, reset after every chunk.
+    pub(crate) read: Option<(Duration, Pin<Box<HomeSleep>>)>,
+}
+
+/// The body of a response, with what must happen when it ends.
+pub(crate) struct BodyReader {
+    incoming: Incoming,
+    /// The connection, returned to the pool when the body ends; dropped
+    /// (and so closed) if the body is abandoned or fails.
+    conn: Option<Conn>,
+    /// Keeps the request counted as in flight until the body ends.
+    ticket: Option<Ticket>,
+    pub(super) timers: Timers,
+    /// The announced length, to tell a complete body from a cut one.
+    expected: Option<u64>,
+    received: u64,
+}
+
+impl BodyReader {
+    pub(super) fn new(incoming: Incoming, conn: Conn, ticket: Ticket, url: &Url) -> BodyReader {
+        let expected = incoming.size_hint().exact();
+        let mut reader = BodyReader {
+            incoming,
+            conn: Some(conn),
+            ticket: Some(ticket),
+            timers: Timers::default(),
+            expected,
+            received: 0,
+        };
+        if reader.incoming.is_end_stream() {
+            reader.finish(url);
+        }
+        reader
+    }
+
+    pub(super) fn expected(&self) -> Option<u64> {
+        self.expected
+    }
+
+    /// Whether the body has ended (or failed) and the exchange is over.
+    fn is_done(&self) -> bool {
+        self.ticket.is_none()
+    }
+
+    /// The exchange is over and went well: the connection goes back to the
+    /// pool before the request stops counting as in flight, so that
+    /// `close()` never misses it.
+    fn finish(&mut self, url: &Url) {
+        if let Some(ticket) = self.ticket.take() {
+            if let Some(conn) = self.conn.take() {
+                ticket.inner.pool.checkin(url, conn);
+            }
+        }
+    }
+
+    /// The exchange failed: drop the connection, and map the error.
+    fn fail(&mut self, err: Error) -> Error {
+        self.conn = None;
+        let alive = self.ticket.take().is_none_or(|t| t.inner.home.is_alive());
+        if alive { err } else { Error::RuntimeShutdown }
+    }
+
+    /// The next piece of the body; `None` at its end.
+    pub(super) async fn chunk(&mut self, url: &Url) -> Result<Option<Bytes>, Error> {
+        loop {
+            if self.is_done() {
+                return Ok(None);
+            }
+            let frame = std::future::poll_fn(|cx| self.poll_frame(cx)).await;
+            match frame {
+                Err(e) => return Err(self.fail(e)),
+                Ok(Some(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        if data.is_empty() {
+                            continue;
+                        }
+                        self.received += data.len() as u64;
+                        return Ok(Some(data));
+                    }
+                    // Trailers: not exposed yet.
+                }
+                Ok(None) => return self.end(url).map(|()| None),
+            }
+        }
+    }
+
+    /// The body stream ended: complete, or cut short.
+    fn end(&mut self, url: &Url) -> Result<(), Error> {
+        let alive = self.ticket.as_ref().is_none_or(|t| t.inner.home.is_alive());
+        match self.expected {
+            Some(expected) if self.received < expected => {
+                let msg = format!(
+                    "the connection closed after {} of the {} bytes the server announced",
+                    self.received, expected
+                );
+                Err(self.fail(error::body(msg)))
+            }
+            // A connection task dropped by a shutting-down runtime ends the
+            // stream just as a clean end would; its alarm has already marked
+            // the home dead (see `connect.rs`).
+            None if !alive => Err(self.fail(Error::RuntimeShutdown)),
+            _ => {
+                self.finish(url);
+                Ok(())
+            }
+        }
+    }
+
+    fn poll_frame(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<http_body::Frame<Bytes>>, Error>> {
+        if let Poll::Ready(frame) = Pin::new(&mut self.incoming).poll_frame(cx) {
+            if let Some((after, read)) = self.timers.read.as_mut() {
+                read.as_mut().reset_after(*after);
+            }
+            return Poll::Ready(frame.transpose().map_err(error::body));
+        }
+        if let Some(total) = self.timers.total.as_mut() {
+            if let Poll::Ready(fired) = total.as_mut().poll(cx) {
+                return Poll::Ready(Err(fired.err().unwrap_or(Error::Timeout(TimeoutKind::Total))));
+            }
+        }
+        if let Some((_, read)) = self.timers.read.as_mut() {
+            if let Poll::Ready(fired) = read.as_mut().poll(cx) {
+                return Poll::Ready(Err(fired.err().unwrap_or(Error::Timeout(TimeoutKind::Read))));
+            }
+        }
+        Poll::Pending
+    }
+}

@@ -1,0 +1,100 @@
+//! The shared state behind every clone of a `Session`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::config::Config;
+use crate::connect::Dialer;
+use crate::counter::Counter;
+use crate::error::Error;
+use crate::pool::Pool;
+use crate::runtime::{Home, Sentinel};
+
+/// What all clones of one session share.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    /// Settings fixed at build time.
+    pub(crate) config: Config,
+    /// The runtime the session belongs to, and whether it still runs.
+    pub(crate) home: Home,
+    /// Idle keep-alive connections.
+    pub(crate) pool: Arc<Pool>,
+    /// Opens new connections on the home runtime and counts open sockets.
+    pub(crate) dialer: Dialer,
+    /// Requests that have started and whose response body has not ended
+    /// or been dropped. `close()` waits for it to reach zero.
+    pub(crate) in_flight: Counter,
+    /// Set once by `close()`; new requests fail with `Error::Closed`.
+    ///
+    /// Ordering with `in_flight` (both `SeqCst`): a request counts itself
+    /// and then reads this flag; `close()` sets it and then waits for the
+    /// count. So either the request sees the flag and backs out, or
+    /// `close()` sees the request and waits for it. Never neither.
+    pub(crate) closed: AtomicBool,
+    /// Keeps the sentinel task (liveness and idle reaper) running on the
+    /// home runtime; dropping the session ends it.
+    _sentinel: Sentinel,
+}
+
+impl Inner {
+    pub(crate) fn new(config: Config, home: Home) -> Inner {
+        let pool = Arc::new(Pool::new(
+            config.pool_idle_timeout,
+            config.pool_max_idle_per_host,
+        ));
+        let sentinel = home.start_sentinel(pool.clone().reaper());
+        let dialer = Dialer {
+            home: home.clone(),
+            sockets: Arc::new(Counter::default()),
+            connect_timeout: config.connect_timeout,
+        };
+        Inner {
+            config,
+            home,
+            pool,
+            dialer,
+            in_flight: Counter::default(),
+            closed: AtomicBool::new(false),
+            _sentinel: sentinel,
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    /// Admits one request, or says why it cannot run from here.
+    pub(crate) fn begin(self: Arc<Self>) -> Result<Ticket, Error> {
+        self.home.check()?;
+        self.in_flight.inc();
+        // Built first, so that its drop undoes the count on the error path.
+        let ticket = Ticket { inner: self };
+        if ticket.inner.is_closed() {
+            return Err(Error::Closed);
+        }
+        Ok(ticket)
+    }
+}
+
+impl Drop for Inner {
+    /// Closes the idle connections. Never blocks and never panics, inside or
+    /// outside a runtime, before or after the home runtime is gone: dropping
+    /// a connection handle only closes a channel, and the connection task on
+    /// the home runtime (if it still runs) closes the socket.
+    fn drop(&mut self) {
+        self.pool.clear();
+    }
+}
+
+/// One admitted request, counted in `in_flight` until dropped. It travels
+/// from `send()` into the `Response` and is released when the body ends.
+#[derive(Debug)]
+pub(crate) struct Ticket {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.inner.in_flight.dec();
+    }
+}
