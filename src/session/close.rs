@@ -29,13 +29,13 @@ impl Session {
     /// ```
     /// use clientsession::{Error, Session};
     ///
-    /// # #[tokio::main] async fn main() {
+    /// # #[tokio::main] async fn main() -> Result<(), Error> {
     /// let session = Session::new()?;
     /// session.close().await;
     /// assert!(session.is_closed());
     /// let err = session.get("http://127.0.0.1:1/").send().await.unwrap_err();
     /// assert!(matches!(err, Error::Closed));
-    /// # Ok::<(), Error>(()) }
+    /// # Ok(()) }
     /// ```
     pub async fn close(&self) {
         let inner = &self.inner;
