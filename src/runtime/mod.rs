@@ -19,7 +19,8 @@ mod sleep;
 
 use std::future::Future;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::cell::Cell;
+use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 use tokio::runtime::{Handle, RuntimeFlavor};
@@ -150,10 +151,9 @@ const CHECKED_MAX: usize = 64;
 ///
 /// Tokio has no query for its drivers, only constructors that panic without
 /// them ("A Tokio 1.x context was found, but timers are disabled ..."), so we
-/// call those under `catch_unwind`. That panic happens only for a
-/// misconfigured runtime, and the default panic hook still prints tokio's
-/// message to stderr, which names the same fix. (With `panic = "abort"` the
-/// probe aborts instead; such a runtime would panic at first use anyway.)
+/// call those under `catch_unwind`, with the panic message silenced (see
+/// `quietly`). (With `panic = "abort"` the probe aborts instead; such a
+/// runtime would panic at its first use anyway.)
 fn check_drivers(handle: &Handle) -> Result<(), Error> {
     let id = handle.id();
     let checked = |ids: &Vec<tokio::runtime::Id>| ids.contains(&id);
@@ -161,11 +161,11 @@ fn check_drivers(handle: &Handle) -> Result<(), Error> {
         return Ok(());
     }
     let _enter = handle.enter();
-    let time = std::panic::catch_unwind(|| drop(tokio::time::sleep(Duration::ZERO)));
+    let time = quietly(|| drop(tokio::time::sleep(Duration::ZERO)));
     if time.is_err() {
         return Err(Error::RuntimeMisconfigured { driver: "time" });
     }
-    let io = std::panic::catch_unwind(|| {
+    let io = quietly(|| {
         // Registering any socket with the IO driver is the probe; a socket
         // we cannot create says nothing about the driver.
         if let Ok(sock) = std::net::UdpSocket::bind((std::net::Ipv4Addr::LOCALHOST, 0)) {
@@ -183,4 +183,31 @@ fn check_drivers(handle: &Handle) -> Result<(), Error> {
     }
     ids.push(id);
     Ok(())
+}
+
+thread_local! {
+    /// Set while this thread runs a driver probe that may panic.
+    static PROBING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `probe`, catching its panic without printing it.
+///
+/// The first call wraps the process's panic hook (once) in one that stays
+/// silent for panics of a thread inside `quietly` and hands every other
+/// panic to the hook that was there before, so the user's own hook and
+/// messages are untouched.
+pub(crate) fn quietly<R>(probe: impl FnOnce() -> R) -> std::thread::Result<R> {
+    static WRAP_HOOK: Once = Once::new();
+    WRAP_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !PROBING.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    PROBING.with(|p| p.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(probe));
+    PROBING.with(|p| p.set(false));
+    result
 }

@@ -38,9 +38,7 @@ impl HomeSleep {
         let this = self.project();
         if this.liveness.alive.load(Ordering::Acquire) {
             let inner = this.inner;
-            let reset = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                inner.reset(Instant::now() + after);
-            }));
+            let reset = super::quietly(|| inner.reset(Instant::now() + after));
             if reset.is_err() {
                 this.liveness.mark_dead();
             }
@@ -59,7 +57,7 @@ impl Future for HomeSleep {
             return Poll::Ready(Err(Error::RuntimeShutdown));
         }
         let inner = this.inner;
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+        match super::quietly(|| inner.poll(cx)) {
             Ok(Poll::Ready(())) => Poll::Ready(Ok(())),
             Ok(Poll::Pending) => Poll::Pending,
             Err(_) => {
