@@ -67,7 +67,12 @@ impl http_body::Body for Body {
         mut self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        Poll::Ready(self.data.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b))))
+        Poll::Ready(
+            self.data
+                .take()
+                .filter(|b| !b.is_empty())
+                .map(|b| Ok(Frame::data(b))),
+        )
     }
 
     fn is_end_stream(&self) -> bool {

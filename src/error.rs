@@ -248,7 +248,10 @@ impl Error {
 }
 
 /// Whether `pred` holds for any error in the `source()` chain below `err`.
-fn walk_sources(err: &(dyn StdError + 'static), pred: impl Fn(&(dyn StdError + 'static)) -> bool) -> bool {
+fn walk_sources(
+    err: &(dyn StdError + 'static),
+    pred: impl Fn(&(dyn StdError + 'static)) -> bool,
+) -> bool {
     let mut next = err.source();
     while let Some(e) = next {
         if pred(e) {
@@ -303,7 +306,11 @@ mod tests {
     fn error_is_send_sync_and_small() {
         fn assert_send_sync<T: Send + Sync + 'static>() {}
         assert_send_sync::<Error>();
-        assert!(std::mem::size_of::<Error>() <= 64, "{}", std::mem::size_of::<Error>());
+        assert!(
+            std::mem::size_of::<Error>() <= 64,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
     }
 
     #[test]

@@ -117,10 +117,10 @@ pub use crate::response::Response;
 pub use crate::session::{ClientSession, Session};
 
 // The foreign types of our signatures, so users need no matching versions.
+pub use ::url::Url;
 pub use bytes::Bytes;
 pub use http;
 pub use http::{HeaderMap, Method, StatusCode, Version};
-pub use ::url::Url;
 
 /// Runs `f` with a new session and closes it afterwards; the same as
 /// [`Session::scoped`].

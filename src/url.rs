@@ -106,25 +106,43 @@ mod tests {
     fn relative_urls_are_appended_to_the_base_path() {
         let b = base("http://api.example.com/v1");
         for rel in ["/users", "users"] {
-            assert_eq!(resolve(rel, Some(&b)).unwrap().as_str(), "http://api.example.com/v1/users");
+            assert_eq!(
+                resolve(rel, Some(&b)).unwrap().as_str(),
+                "http://api.example.com/v1/users"
+            );
         }
         let b = base("http://api.example.com/v1/");
-        assert_eq!(resolve("/users", Some(&b)).unwrap().as_str(), "http://api.example.com/v1/users");
+        assert_eq!(
+            resolve("/users", Some(&b)).unwrap().as_str(),
+            "http://api.example.com/v1/users"
+        );
         let b = base("http://api.example.com");
-        assert_eq!(resolve("users", Some(&b)).unwrap().as_str(), "http://api.example.com/users");
+        assert_eq!(
+            resolve("users", Some(&b)).unwrap().as_str(),
+            "http://api.example.com/users"
+        );
     }
 
     #[test]
     fn the_query_of_a_relative_url_is_kept() {
         let b = base("http://h/v1?ignored=1");
-        assert_eq!(resolve("/users?page=2&x=y", Some(&b)).unwrap().as_str(), "http://h/v1/users?page=2&x=y");
-        assert_eq!(resolve("?page=2", Some(&b)).unwrap().as_str(), "http://h/v1?page=2");
+        assert_eq!(
+            resolve("/users?page=2&x=y", Some(&b)).unwrap().as_str(),
+            "http://h/v1/users?page=2&x=y"
+        );
+        assert_eq!(
+            resolve("?page=2", Some(&b)).unwrap().as_str(),
+            "http://h/v1?page=2"
+        );
     }
 
     #[test]
     fn absolute_urls_ignore_the_base() {
         let b = base("http://h/v1");
-        assert_eq!(resolve("http://other:8080/x", Some(&b)).unwrap().as_str(), "http://other:8080/x");
+        assert_eq!(
+            resolve("http://other:8080/x", Some(&b)).unwrap().as_str(),
+            "http://other:8080/x"
+        );
     }
 
     #[test]
@@ -150,7 +168,9 @@ mod tests {
     #[test]
     fn a_relative_base_url_is_rejected() {
         match parse_base("/v1") {
-            Err(Error::InvalidUrl { reason, .. }) => assert!(reason.contains("absolute"), "{reason}"),
+            Err(Error::InvalidUrl { reason, .. }) => {
+                assert!(reason.contains("absolute"), "{reason}")
+            }
             other => panic!("{other:?}"),
         }
     }

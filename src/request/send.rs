@@ -30,7 +30,10 @@ pub(super) async fn send(req: Prepared) -> Result<Response, Error> {
     let total = req.timeout.or(inner.config.timeout);
     let mut timers = Timers {
         total: total.map(|d| Box::pin(inner.home.sleep(d))),
-        read: inner.config.read_timeout.map(|d| (d, Box::pin(inner.home.sleep(d)))),
+        read: inner
+            .config
+            .read_timeout
+            .map(|d| (d, Box::pin(inner.home.sleep(d)))),
     };
     let response = match timers.total.as_mut() {
         None => exchange(req, &mut timers.read).await?,
@@ -66,7 +69,14 @@ async fn exchange(
     let mut may_retry = true;
     loop {
         let (mut conn, reused) = acquire(inner, &url, !may_retry).await?;
-        let request = build(&method, &uri, &host, &inner.config.default_headers, &headers, &body);
+        let request = build(
+            &method,
+            &uri,
+            &host,
+            &inner.config.default_headers,
+            &headers,
+            &body,
+        );
         let sent = conn.sender.try_send_request(request);
         let result = match read.as_mut() {
             None => sent.await,
@@ -135,7 +145,10 @@ fn is_stale(e: &hyper::Error) -> bool {
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
             use std::io::ErrorKind::*;
-            return matches!(io.kind(), ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof);
+            return matches!(
+                io.kind(),
+                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
+            );
         }
         source = s.source();
     }
@@ -158,12 +171,10 @@ fn origin_form(url: &Url) -> Result<Uri, Error> {
 }
 
 fn host_header(url: &Url) -> Result<HeaderValue, Error> {
-    let host = url.host_str().unwrap_or_default();
-    let value = match url.port() {
-        Some(port) => HeaderValue::try_from(format!("{host}:{port}")),
-        None => HeaderValue::try_from(host),
-    };
-    value.map_err(|e| error::invalid_url(url.as_str(), e.to_string()))
+    // `host[:port]` exactly as the URL spells it (the port only when it is
+    // not the scheme's default, which `url` already omits).
+    let authority = &url[url::Position::BeforeHost..url::Position::AfterPort];
+    HeaderValue::from_str(authority).map_err(|e| error::invalid_url(url.as_str(), e.to_string()))
 }
 
 /// Builds one attempt's request from the parts, which stay untouched for a

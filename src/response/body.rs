@@ -141,12 +141,16 @@ impl BodyReader {
         }
         if let Some(total) = self.timers.total.as_mut() {
             if let Poll::Ready(fired) = total.as_mut().poll(cx) {
-                return Poll::Ready(Err(fired.err().unwrap_or(Error::Timeout(TimeoutKind::Total))));
+                return Poll::Ready(Err(fired
+                    .err()
+                    .unwrap_or(Error::Timeout(TimeoutKind::Total))));
             }
         }
         if let Some((_, read)) = self.timers.read.as_mut() {
             if let Poll::Ready(fired) = read.as_mut().poll(cx) {
-                return Poll::Ready(Err(fired.err().unwrap_or(Error::Timeout(TimeoutKind::Read))));
+                return Poll::Ready(Err(fired
+                    .err()
+                    .unwrap_or(Error::Timeout(TimeoutKind::Read))));
             }
         }
         Poll::Pending

@@ -17,9 +17,9 @@
 mod liveness;
 mod sleep;
 
+use std::cell::Cell;
 use std::future::Future;
 use std::sync::atomic::Ordering;
-use std::cell::Cell;
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 

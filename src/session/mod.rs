@@ -146,7 +146,10 @@ impl fmt::Debug for Session {
         f.debug_struct("Session")
             .field("home_runtime", &self.inner.home.id())
             .field("closed", &self.is_closed())
-            .field("base_url", &self.inner.config.base_url.as_ref().map(url::Url::as_str))
+            .field(
+                "base_url",
+                &self.inner.config.base_url.as_ref().map(url::Url::as_str),
+            )
             .finish_non_exhaustive()
     }
 }

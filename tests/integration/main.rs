@@ -1,0 +1,14 @@
+//! Integration tests for `clientsession`: one binary, one module per concern,
+//! every test against real servers on 127.0.0.1.
+//!
+//! Run one concern alone with `cargo test --test integration lifecycle::`.
+
+mod support;
+
+mod api;
+mod faults;
+mod lifecycle;
+mod requests;
+mod responses;
+mod runtime_guard;
+mod timeouts;
