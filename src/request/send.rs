@@ -92,7 +92,7 @@ async fn exchange(
             }
         };
         match result {
-            Ok(head) => return Ok(Response::new(head, url, conn, reused, ticket)),
+            Ok(head) => return Ok(Response::new(head, url, conn, ticket)),
             Err(e) => {
                 if !inner.home.is_alive() {
                     return Err(Error::RuntimeShutdown);

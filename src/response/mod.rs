@@ -39,7 +39,6 @@ impl Response {
         head: http::Response<Incoming>,
         url: Url,
         conn: Conn,
-        _reused: bool,
         ticket: Ticket,
     ) -> Response {
         let limit = ticket.inner.config.max_response_body;
