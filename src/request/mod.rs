@@ -6,13 +6,13 @@ use std::fmt;
 use std::time::Duration;
 
 use http::{HeaderMap, Method};
-use url::Url;
 
 use crate::body::Body;
 use crate::error::Error;
 use crate::header::{self, IntoHeaderName, IntoHeaderValue};
 use crate::response::Response;
 use crate::session::Session;
+use crate::url::Target;
 
 /// A request being configured; [`send`](RequestBuilder::send) sends it.
 ///
@@ -23,7 +23,7 @@ pub struct RequestBuilder {
     session: Session,
     method: Method,
     /// `None` when the URL was bad; the error is in `error`.
-    url: Option<Url>,
+    target: Option<Target>,
     /// Headers set on this request; they replace session defaults of the
     /// same name.
     headers: HeaderMap,
@@ -36,14 +36,15 @@ pub struct RequestBuilder {
 
 impl RequestBuilder {
     pub(crate) fn new(session: Session, method: Method, url: &str) -> RequestBuilder {
-        let (url, error) = match crate::url::resolve(url, session.inner.config.base_url.as_ref()) {
-            Ok(url) => (Some(url), None),
+        let (target, error) = match crate::url::target(url, session.inner.config.base_url.as_ref())
+        {
+            Ok(target) => (Some(target), None),
             Err(e) => (None, Some(e)),
         };
         RequestBuilder {
             session,
             method,
-            url,
+            target,
             headers: HeaderMap::new(),
             body: Body::empty(),
             timeout: None,
@@ -107,14 +108,14 @@ impl RequestBuilder {
         let RequestBuilder {
             session,
             method,
-            url,
+            target,
             headers,
             body,
             timeout,
             error,
         } = self;
-        let url = match (url, error) {
-            (Some(url), None) => url,
+        let target = match (target, error) {
+            (Some(target), None) => target,
             // A request without a URL always carries its error.
             (_, e) => return Err(e.unwrap_or_else(|| crate::error::invalid_url("", "missing URL"))),
         };
@@ -122,7 +123,7 @@ impl RequestBuilder {
         send::send(send::Prepared {
             ticket,
             method,
-            url,
+            target,
             headers,
             body,
             timeout,
@@ -136,7 +137,7 @@ impl fmt::Debug for RequestBuilder {
         // Header values are left out: they may be secret.
         f.debug_struct("RequestBuilder")
             .field("method", &self.method)
-            .field("url", &self.url.as_ref().map(Url::as_str))
+            .field("url", &self.target.as_ref().map(|t| t.url.as_str()))
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("body", &self.body)
             .field("error", &self.error)

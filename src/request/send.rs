@@ -12,12 +12,13 @@ use crate::error::{self, Error, TimeoutKind};
 use crate::response::{Response, Timers};
 use crate::runtime::HomeSleep;
 use crate::session::state::{Inner, Ticket};
+use crate::url::Target;
 
 /// A request that passed the runtime guard and input checks.
 pub(super) struct Prepared {
     pub(super) ticket: Ticket,
     pub(super) method: Method,
-    pub(super) url: Url,
+    pub(super) target: Target,
     pub(super) headers: HeaderMap,
     pub(super) body: Body,
     pub(super) timeout: Option<Duration>,
@@ -57,21 +58,20 @@ async fn exchange(
     let Prepared {
         ticket,
         method,
-        url,
+        target,
         headers,
         body,
         timeout: _,
     } = req;
     let inner = &ticket.inner;
-    let uri = origin_form(&url)?;
-    let host = host_header(&url)?;
+    let Target { url, path, host } = target;
     let idempotent = is_idempotent(&method);
     let mut may_retry = true;
     loop {
         let (mut conn, reused) = acquire(inner, &url, !may_retry).await?;
         let request = build(
             &method,
-            &uri,
+            &path,
             &host,
             &inner.config.default_headers,
             &headers,
@@ -161,20 +161,6 @@ fn is_idempotent(method: &Method) -> bool {
         *method,
         Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
     )
-}
-
-/// The request target of HTTP/1.1: path and query.
-fn origin_form(url: &Url) -> Result<Uri, Error> {
-    let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
-    let target = if target.is_empty() { "/" } else { target };
-    Uri::try_from(target).map_err(|e| error::invalid_url(url.as_str(), e.to_string()))
-}
-
-fn host_header(url: &Url) -> Result<HeaderValue, Error> {
-    // `host[:port]` exactly as the URL spells it (the port only when it is
-    // not the scheme's default, which `url` already omits).
-    let authority = &url[url::Position::BeforeHost..url::Position::AfterPort];
-    HeaderValue::from_str(authority).map_err(|e| error::invalid_url(url.as_str(), e.to_string()))
 }
 
 /// Builds one attempt's request from the parts, which stay untouched for a
