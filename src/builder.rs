@@ -175,6 +175,47 @@ impl SessionBuilder {
         self
     }
 
+    /// Sets the most connections the session keeps open at once, over all
+    /// hosts, idle or busy.
+    ///
+    /// A connection holds its place for its whole life, from the start of
+    /// its connect to the close of its socket. A request that finds every
+    /// place taken waits (at most [`pool_timeout`](SessionBuilder::pool_timeout))
+    /// for a connection to its host to finish its response, which it then
+    /// reuses, or for a place to free up. When the limit is reached and some
+    /// places are held by idle connections to other hosts, one of those is
+    /// closed to make room. Default: 100
+    /// ([`DEFAULT_MAX_CONNECTIONS`](crate::DEFAULT_MAX_CONNECTIONS), as in
+    /// aiohttp). Values below 1 count as 1.
+    pub fn max_connections(mut self, max: usize) -> SessionBuilder {
+        self.config.max_connections = max.max(1);
+        self
+    }
+
+    /// Sets the most connections the session keeps open at once to one
+    /// host (scheme, host and port).
+    ///
+    /// Works as [`max_connections`](SessionBuilder::max_connections), for
+    /// one origin. Default: no limit of its own
+    /// ([`DEFAULT_MAX_CONNECTIONS_PER_HOST`](crate::DEFAULT_MAX_CONNECTIONS_PER_HOST)).
+    /// Values below 1 count as 1.
+    pub fn max_connections_per_host(mut self, max: usize) -> SessionBuilder {
+        self.config.max_connections_per_host = max.max(1);
+        self
+    }
+
+    /// Sets the longest wait for a connection when every one allowed by the
+    /// limits is busy.
+    ///
+    /// When it elapses the request fails with
+    /// `Error::Timeout(TimeoutKind::Pool)`. The request's total timeout, if
+    /// shorter, fires first. Default: 30 s
+    /// ([`DEFAULT_POOL_TIMEOUT`](crate::DEFAULT_POOL_TIMEOUT)).
+    pub fn pool_timeout(mut self, timeout: Duration) -> SessionBuilder {
+        self.config.pool_timeout = timeout;
+        self
+    }
+
     /// Sets the largest response body, in bytes, that
     /// [`Response::bytes`](crate::Response::bytes) and
     /// [`Response::text`](crate::Response::text) will read.

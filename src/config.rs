@@ -5,6 +5,8 @@ use std::time::Duration;
 use http::{HeaderMap, HeaderValue, header};
 use url::Url;
 
+use crate::pool::Limits;
+
 /// Default limit for [`Response::bytes`](crate::Response::bytes) and
 /// [`Response::text`](crate::Response::text): 10 MiB.
 ///
@@ -24,6 +26,22 @@ pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// Default number of idle connections kept per host: 32.
 pub const DEFAULT_POOL_MAX_IDLE_PER_HOST: usize = 32;
+
+/// Default limit on the open connections of a session: 100.
+///
+/// The same as aiohttp's connector. Enough for heavy concurrent use of a
+/// few hosts, and well below the 1024 open files a process gets by default
+/// on Linux, which is what an uncapped client runs into first ("too many
+/// open files").
+pub const DEFAULT_MAX_CONNECTIONS: usize = 100;
+
+/// Default limit on the open connections to one host: none (only the total
+/// limit applies), as in aiohttp.
+pub const DEFAULT_MAX_CONNECTIONS_PER_HOST: usize = usize::MAX;
+
+/// Default longest wait for a free place when every connection allowed by
+/// the limits is busy: 30 s.
+pub const DEFAULT_POOL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The `User-Agent` sent unless the session or request sets one.
 pub(crate) const USER_AGENT: &str = concat!("clientsession/", env!("CARGO_PKG_VERSION"));
@@ -46,6 +64,12 @@ pub(crate) struct Config {
     pub(crate) pool_idle_timeout: Option<Duration>,
     /// How many idle connections are kept per host.
     pub(crate) pool_max_idle_per_host: usize,
+    /// Most connections open at once, over all hosts.
+    pub(crate) max_connections: usize,
+    /// Most connections open at once to one host (scheme, host, port).
+    pub(crate) max_connections_per_host: usize,
+    /// Longest wait for a free place in those limits.
+    pub(crate) pool_timeout: Duration,
     /// Limit for `bytes()` and `text()`.
     pub(crate) max_response_body: u64,
 }
@@ -62,7 +86,22 @@ impl Default for Config {
             read_timeout: None,
             pool_idle_timeout: Some(DEFAULT_POOL_IDLE_TIMEOUT),
             pool_max_idle_per_host: DEFAULT_POOL_MAX_IDLE_PER_HOST,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_host: DEFAULT_MAX_CONNECTIONS_PER_HOST,
+            pool_timeout: DEFAULT_POOL_TIMEOUT,
             max_response_body: DEFAULT_MAX_RESPONSE_BODY,
+        }
+    }
+}
+
+impl Config {
+    /// The pool's share of the settings.
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            idle_timeout: self.pool_idle_timeout,
+            max_idle_per_host: self.pool_max_idle_per_host,
+            max_total: self.max_connections,
+            max_per_host: self.max_connections_per_host,
         }
     }
 }

@@ -11,7 +11,6 @@
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -21,8 +20,8 @@ use tokio::net::TcpStream;
 use url::Url;
 
 use crate::body::Body;
-use crate::counter::Counter;
 use crate::error::{Error, TimeoutKind};
+use crate::pool::Slot;
 use crate::runtime::{DropAlarm, Home};
 
 /// One HTTP/1.1 connection, as the pool and a request hold it.
@@ -35,20 +34,28 @@ pub(crate) struct Conn {
 #[derive(Debug, Clone)]
 pub(crate) struct Dialer {
     pub(crate) home: Home,
-    /// Open sockets of the session; `close()` waits for it to reach zero.
-    pub(crate) sockets: Arc<Counter>,
     pub(crate) connect_timeout: Duration,
 }
 
 impl Dialer {
-    /// Opens a new connection to the origin of `url`, on the home runtime.
-    pub(crate) async fn connect(&self, url: &Url) -> Result<Conn, Error> {
+    /// Opens a new connection to the origin of `url`, on the home runtime,
+    /// holding `slot` (its place in the connection limits) for its life.
+    pub(crate) async fn connect(&self, url: &Url, slot: Slot) -> Result<Conn, Error> {
         let target = Target::of(url);
-        let open = open(self.clone(), target);
+        let abort = slot.pool().map(|pool| pool.abort.clone());
+        let open = open(self.clone(), target, slot);
         if self.home.is_current() {
             return open.await;
         }
-        match self.home.spawn(open).await {
+        let joined = self.home.spawn(open);
+        let joined = match abort {
+            None => joined.await,
+            Some(abort) => tokio::select! {
+                joined = joined => joined,
+                () = abort.notified() => return Err(Error::Aborted),
+            },
+        };
+        match joined {
             Ok(result) => result,
             // The runtime dropped the task: it is shutting down.
             Err(e) if e.is_cancelled() => {
@@ -109,12 +116,26 @@ impl Target {
 
 /// Connects, hands the socket to hyper, and spawns the connection task.
 /// Runs on the home runtime.
-async fn open(dialer: Dialer, target: Target) -> Result<Conn, Error> {
+async fn open(dialer: Dialer, target: Target, mut slot: Slot) -> Result<Conn, Error> {
     let connect_error = |source: Box<dyn std::error::Error + Send + Sync>| Error::Connect {
         host: target.display(),
         source,
     };
-    let stream = match tokio::time::timeout(dialer.connect_timeout, target.tcp()).await {
+    let connecting = tokio::time::timeout(dialer.connect_timeout, target.tcp());
+    let connected = match slot.pool().cloned() {
+        None => connecting.await,
+        Some(pool) => {
+            let aborted = pool.abort.clone().notified_owned();
+            if pool.is_aborted() {
+                return Err(Error::Aborted);
+            }
+            tokio::select! {
+                connected = connecting => connected,
+                () = aborted => return Err(Error::Aborted),
+            }
+        }
+    };
+    let stream = match connected {
         Ok(Ok(stream)) => stream,
         Ok(Err(e)) => return Err(connect_error(e.into())),
         Err(_) => return Err(Error::Timeout(TimeoutKind::Connect)),
@@ -122,45 +143,50 @@ async fn open(dialer: Dialer, target: Target) -> Result<Conn, Error> {
     // Requests are small writes followed by a wait for the answer: Nagle's
     // algorithm would only add latency.
     let _ = stream.set_nodelay(true);
-    dialer.sockets.inc();
-    let socket = SocketGuard(dialer.sockets.clone());
     let (sender, conn) = http1::Builder::new()
         .handshake(TokioIo::new(stream))
         .await
         .map_err(|e| connect_error(e.into()))?;
-    tracing::debug!(peer = %target.display(), "connection opened");
+    slot.mark_open();
+    let peer = target.display();
+    tracing::debug!(%peer, "connection opened");
+    let conn = async move {
+        let Some(pool) = slot.pool().cloned() else {
+            return conn.await;
+        };
+        // Created before the check, so an abort in between is not missed.
+        let aborted = pool.abort.clone().notified_owned();
+        if pool.is_aborted() {
+            return Ok(());
+        }
+        let result = tokio::select! {
+            result = conn => result,
+            () = aborted => Ok(()),
+        };
+        tracing::debug!(%peer, "connection closed");
+        drop(slot);
+        result
+    };
     dialer.home.spawn(ConnTask {
         alarm: DropAlarm::arm(&dialer.home),
         conn,
-        _socket: socket,
     });
     Ok(Conn { sender })
 }
 
-/// Counts a socket as open until dropped.
-#[derive(Debug)]
-struct SocketGuard(Arc<Counter>);
-
-impl Drop for SocketGuard {
-    fn drop(&mut self) {
-        tracing::trace!("connection closed");
-        self.0.dec();
-    }
-}
-
 pin_project_lite::pin_project! {
-    /// Drives one connection on the home runtime.
+    /// Drives one connection on the home runtime until it closes, or the
+    /// session is closed with a deadline that passed (`Pool::abort`).
     ///
     /// Field order matters: fields drop in declaration order, so when the
     /// runtime drops this task at shutdown, `alarm` marks the home dead
     /// before `conn` drops hyper's channels and wakes the callers, who then
     /// see `RuntimeShutdown` rather than "dispatch task is gone". The socket
-    /// is closed with `conn`, and only then counted as closed.
+    /// is closed with `conn`, and only then is its slot (inside `conn`) freed.
     struct ConnTask<F> {
         alarm: DropAlarm,
         #[pin]
         conn: F,
-        _socket: SocketGuard,
     }
 }
 

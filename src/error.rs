@@ -99,6 +99,17 @@ pub enum Error {
     #[error("the session is closed: create a new session for new requests")]
     Closed,
 
+    /// The request was still in flight when the session was closed with
+    /// [`Session::close_with_timeout`] and the deadline passed, so it was
+    /// cut off. The server may or may not have seen it.
+    ///
+    /// [`Session::close_with_timeout`]: crate::Session::close_with_timeout
+    #[error(
+        "the request was aborted: the session was closed with a deadline that passed \
+         before the request finished"
+    )]
+    Aborted,
+
     /// A URL could not be used: malformed, relative without a base URL, or
     /// with a scheme this client does not speak.
     #[error("invalid URL {url:?}: {reason}")]
@@ -197,6 +208,10 @@ pub enum TimeoutKind {
     /// The read timeout: the longest wait for the response head or for the
     /// next piece of the body (`SessionBuilder::read_timeout`).
     Read,
+    /// The pool timeout: every place in the connection limits stayed taken
+    /// (`SessionBuilder::pool_timeout`, `max_connections`,
+    /// `max_connections_per_host`).
+    Pool,
 }
 
 impl fmt::Display for TimeoutKind {
@@ -212,6 +227,11 @@ impl fmt::Display for TimeoutKind {
             TimeoutKind::Read => {
                 "the read timeout elapsed while waiting for data from the server: \
                  raise `read_timeout()` if the server sends slowly"
+            }
+            TimeoutKind::Pool => {
+                "the pool timeout elapsed while every connection allowed by \
+                 `max_connections`/`max_connections_per_host` was busy: raise the limits \
+                 or `pool_timeout()`, or send fewer requests at once"
             }
         })
     }

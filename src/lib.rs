@@ -107,11 +107,13 @@ use std::future::Future;
 pub use crate::body::Body;
 pub use crate::builder::SessionBuilder;
 pub use crate::config::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_POOL_IDLE_TIMEOUT,
-    DEFAULT_POOL_MAX_IDLE_PER_HOST,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_HOST,
+    DEFAULT_MAX_RESPONSE_BODY, DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_POOL_MAX_IDLE_PER_HOST,
+    DEFAULT_POOL_TIMEOUT,
 };
 pub use crate::error::{Error, Result, TimeoutKind};
 pub use crate::header::{IntoHeaderName, IntoHeaderValue};
+pub use crate::pool::{CloseOutcome, HostStats, PoolStats};
 pub use crate::request::RequestBuilder;
 pub use crate::response::Response;
 pub use crate::session::{ClientSession, Session};

@@ -9,6 +9,7 @@ use url::Url;
 use crate::body::Body;
 use crate::connect::Conn;
 use crate::error::{self, Error, TimeoutKind};
+use crate::pool::{Acquire, Grant};
 use crate::response::{Response, Timers};
 use crate::runtime::HomeSleep;
 use crate::session::state::{Inner, Ticket};
@@ -92,10 +93,10 @@ async fn exchange(
             }
         };
         match result {
-            Ok(head) => return Ok(Response::new(head, url, conn, ticket)),
+            Ok(head) => return Ok(Response::new(head, url, conn, reused, ticket)),
             Err(e) => {
-                if !inner.home.is_alive() {
-                    return Err(Error::RuntimeShutdown);
+                if !inner.home.is_alive() || inner.pool.is_aborted() {
+                    return Err(map_send_error(inner, &url, e.into_error()));
                 }
                 // Not sent at all: safe to retry whatever the method.
                 // Sent on a reused connection that the server had closed:
@@ -108,32 +109,50 @@ async fn exchange(
                     may_retry = false;
                     continue;
                 }
-                return Err(error::request(&url, e));
+                return Err(map_send_error(inner, &url, e));
             }
         }
     }
 }
 
-/// A ready connection: an idle one from the pool, or a new one.
+/// A ready connection: an idle one from the pool, a new one, or (when
+/// every place in the limits is taken) the first one to free up.
 async fn acquire(inner: &Inner, url: &Url, fresh: bool) -> Result<(Conn, bool), Error> {
-    if !fresh {
-        while let Some(mut conn) = inner.pool.checkout(url) {
-            // A returned connection becomes ready once hyper has finished
-            // the previous exchange; one that the server closed fails here,
-            // before anything was sent.
-            if conn.sender.ready().await.is_ok() {
-                return Ok((conn, true));
+    loop {
+        let grant = match inner.pool.acquire(url, !fresh)? {
+            Acquire::Idle(conn) => Grant::Conn(conn),
+            Acquire::Slot(slot) => Grant::Slot(slot),
+            Acquire::Wait(waiting) => waiting.wait(inner.config.pool_timeout, &inner.home).await?,
+        };
+        match grant {
+            Grant::Conn(mut conn) => {
+                // A returned connection becomes ready once hyper has
+                // finished the previous exchange; one that the server closed
+                // fails here, before anything was sent.
+                if conn.sender.ready().await.is_ok() {
+                    return Ok((conn, true));
+                }
+            }
+            Grant::Slot(slot) => {
+                let mut conn = inner.dialer.connect(url, slot).await?;
+                if let Err(e) = conn.sender.ready().await {
+                    return Err(map_send_error(inner, url, e));
+                }
+                return Ok((conn, false));
             }
         }
     }
-    let mut conn = inner.dialer.connect(url).await?;
-    if let Err(e) = conn.sender.ready().await {
-        if !inner.home.is_alive() {
-            return Err(Error::RuntimeShutdown);
-        }
-        return Err(error::request(url, e));
+}
+
+/// The error of a request that failed on its connection.
+fn map_send_error(inner: &Inner, url: &Url, e: hyper::Error) -> Error {
+    if !inner.home.is_alive() {
+        Error::RuntimeShutdown
+    } else if inner.pool.is_aborted() {
+        Error::Aborted
+    } else {
+        error::request(url, e)
     }
-    Ok((conn, false))
 }
 
 /// Whether `e` is what a server closing a kept-alive connection looks like.

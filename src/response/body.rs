@@ -79,8 +79,11 @@ impl BodyReader {
     /// The exchange failed: drop the connection, and map the error.
     fn fail(&mut self, err: Error) -> Error {
         self.conn = None;
-        let alive = self.ticket.take().is_none_or(|t| t.inner.home.is_alive());
-        if alive { err } else { Error::RuntimeShutdown }
+        match self.ticket.take() {
+            Some(t) if !t.inner.home.is_alive() => Error::RuntimeShutdown,
+            Some(t) if t.inner.pool.is_aborted() => Error::Aborted,
+            _ => err,
+        }
     }
 
     /// The next piece of the body; `None` at its end.
@@ -109,7 +112,10 @@ impl BodyReader {
 
     /// The body stream ended: complete, or cut short.
     fn end(&mut self, url: &Url) -> Result<(), Error> {
-        let alive = self.ticket.as_ref().is_none_or(|t| t.inner.home.is_alive());
+        let cut = self
+            .ticket
+            .as_ref()
+            .is_some_and(|t| !t.inner.home.is_alive() || t.inner.pool.is_aborted());
         match self.expected {
             Some(expected) if self.received < expected => {
                 let msg = format!(
@@ -118,10 +124,10 @@ impl BodyReader {
                 );
                 Err(self.fail(error::body(msg)))
             }
-            // A connection task dropped by a shutting-down runtime ends the
-            // stream just as a clean end would; its alarm has already marked
-            // the home dead (see `connect.rs`).
-            None if !alive => Err(self.fail(Error::RuntimeShutdown)),
+            // A connection task dropped by a shutting-down runtime, or ended
+            // by an abort, ends the stream just as a clean end would; the
+            // alarm or the abort flag was set first (see `connect.rs`).
+            None if cut => Err(self.fail(Error::RuntimeShutdown)),
             _ => {
                 self.finish(url);
                 Ok(())

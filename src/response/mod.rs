@@ -31,6 +31,8 @@ pub struct Response {
     url: Url,
     /// Limit for `bytes()` and `text()`, copied from the session.
     limit: u64,
+    /// Whether the connection had served a request before.
+    reused: bool,
     body: BodyReader,
 }
 
@@ -39,6 +41,7 @@ impl Response {
         head: http::Response<Incoming>,
         url: Url,
         conn: Conn,
+        reused: bool,
         ticket: Ticket,
     ) -> Response {
         let limit = ticket.inner.config.max_response_body;
@@ -50,8 +53,15 @@ impl Response {
             headers: parts.headers,
             url,
             limit,
+            reused,
             body,
         }
+    }
+
+    /// Whether the request went over a connection that an earlier request
+    /// had used (kept alive in the pool), rather than a new one.
+    pub fn connection_reused(&self) -> bool {
+        self.reused
     }
 
     pub(crate) fn with_timers(mut self, timers: Timers) -> Response {

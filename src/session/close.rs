@@ -2,10 +2,12 @@
 
 use std::future::Future;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use super::Session;
 use crate::builder::SessionBuilder;
 use crate::error::Error;
+use crate::pool::{CloseOutcome, PoolStats};
 
 impl Session {
     /// Closes the session gracefully.
@@ -38,26 +40,87 @@ impl Session {
     /// # Ok(()) }
     /// ```
     pub async fn close(&self) {
+        self.close_within(None).await;
+    }
+
+    /// Closes the session like [`close`](Session::close), but waits at most
+    /// `timeout` for the requests in flight.
+    ///
+    /// When the deadline passes, the requests still in flight (including
+    /// response bodies not yet read to the end) are aborted: their callers
+    /// get [`Error::Aborted`] instead of waiting on a server that may never
+    /// answer. Then every socket is closed, and the call returns what
+    /// happened.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use clientsession::{CloseOutcome, Session};
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), clientsession::Error> {
+    /// let session = Session::new()?;
+    /// let outcome = session.close_with_timeout(Duration::from_secs(5)).await;
+    /// assert_eq!(outcome, CloseOutcome::Graceful);
+    /// # Ok(()) }
+    /// ```
+    pub async fn close_with_timeout(&self, timeout: Duration) -> CloseOutcome {
+        self.close_within(Some(timeout)).await
+    }
+
+    async fn close_within(&self, timeout: Option<Duration>) -> CloseOutcome {
         let inner = &self.inner;
         if !inner.closed.swap(true, Ordering::SeqCst) {
             tracing::debug!("closing session");
         }
         let home = &inner.home;
-        if home.can_wait_here() {
-            let dead = home.liveness().dead();
-            tokio::select! {
-                () = inner.in_flight.zero() => {}
-                () = dead => {}
+        let can_wait = home.can_wait_here();
+        let drained = async {
+            if can_wait {
+                tokio::select! {
+                    () = inner.in_flight.zero() => {}
+                    () = home.liveness().dead() => {}
+                }
             }
+        };
+        let in_time = match timeout {
+            None => {
+                drained.await;
+                true
+            }
+            Some(after) => {
+                let deadline = home.sleep(after);
+                tokio::select! {
+                    biased;
+                    () = drained => can_wait,
+                    _ = deadline => false,
+                }
+            }
+        };
+        let mut outcome = CloseOutcome::Graceful;
+        let left = inner.in_flight.get();
+        if !in_time && left > 0 {
+            tracing::debug!(requests = left, "close deadline passed; aborting requests");
+            inner.pool.abort();
+            outcome = CloseOutcome::Aborted { requests: left };
         }
         inner.pool.clear();
         if home.can_wait_here() {
-            let dead = home.liveness().dead();
             tokio::select! {
-                () = inner.dialer.sockets.zero() => {}
-                () = dead => {}
+                () = inner.pool.all_closed() => {}
+                () = home.liveness().dead() => {}
             }
         }
+        outcome
+    }
+
+    /// A snapshot of the connection pool: open, idle and busy connections,
+    /// requests waiting for a place, and counters since the session was
+    /// built, in total and per host.
+    ///
+    /// Cheap: one short lock, no I/O.
+    pub fn stats(&self) -> PoolStats {
+        self.inner.pool.stats()
     }
 
     /// Whether [`close`](Session::close) was called on this session or any

@@ -17,9 +17,10 @@ pub(crate) struct Inner {
     pub(crate) config: Config,
     /// The runtime the session belongs to, and whether it still runs.
     pub(crate) home: Home,
-    /// Idle keep-alive connections.
+    /// Connections: idle ones, limits, the queue of waiting requests, and
+    /// the count of open sockets that `close()` waits for.
     pub(crate) pool: Arc<Pool>,
-    /// Opens new connections on the home runtime and counts open sockets.
+    /// Opens new connections on the home runtime.
     pub(crate) dialer: Dialer,
     /// Requests that have started and whose response body has not ended
     /// or been dropped. `close()` waits for it to reach zero.
@@ -38,14 +39,10 @@ pub(crate) struct Inner {
 
 impl Inner {
     pub(crate) fn new(config: Config, home: Home) -> Inner {
-        let pool = Arc::new(Pool::new(
-            config.pool_idle_timeout,
-            config.pool_max_idle_per_host,
-        ));
+        let pool = Arc::new(Pool::new(config.limits()));
         let sentinel = home.start_sentinel(pool.clone().reaper());
         let dialer = Dialer {
             home: home.clone(),
-            sockets: Arc::new(Counter::default()),
             connect_timeout: config.connect_timeout,
         };
         Inner {

@@ -1,0 +1,486 @@
+//! The connection pool: idle keep-alive connections, connection limits, and
+//! the queue of requests waiting for a free place.
+//!
+//! We keep our own pool on top of `hyper::client::conn` instead of using
+//! hyper-util's legacy client, because:
+//! - reuse is deterministic: a connection goes back to the pool the moment
+//!   its response body ends, and the next request waits for it to be ready,
+//!   where hyper-util races a new connect against a helper task that returns
+//!   the connection later (so sequential requests sometimes open a second
+//!   connection);
+//! - no task is spawned per request (hyper-util spawns one to return each
+//!   HTTP/1 connection to its pool);
+//! - connection limits and statistics need to see every connection from the
+//!   start of its connect to the close of its socket (`Slot`);
+//! - `close()` needs to drop every idle connection at a known point.
+//!
+//! The lock is a `std` mutex held for short bookkeeping only, never across
+//! an await; connections are dropped (closed) after it is released.
+
+mod slot;
+mod stats;
+mod wait;
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::{Notify, oneshot};
+use tokio::time::Instant;
+use url::Url;
+
+use crate::connect::Conn;
+use crate::error::Error;
+pub(crate) use slot::{Key, Slot};
+pub use stats::{CloseOutcome, HostStats, PoolStats};
+pub(crate) use wait::{Grant, Waiting};
+
+/// The pool's settings, copied from the session's config.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) max_idle_per_host: usize,
+    pub(crate) max_total: usize,
+    pub(crate) max_per_host: usize,
+}
+
+/// Connections of one session, by origin.
+#[derive(Debug)]
+pub(crate) struct Pool {
+    state: Mutex<State>,
+    limits: Limits,
+    /// Wakes the reaper when the first idle connection arrives.
+    idle_added: Notify,
+    /// Woken whenever the number of open connections drops to zero.
+    all_closed: Notify,
+    /// Set by `abort()`; connection tasks end when it is notified.
+    aborted: AtomicBool,
+    pub(crate) abort: Arc<Notify>,
+    opened: AtomicU64,
+    closed: AtomicU64,
+    reused: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Origins with an open connection or an idle one. A `Vec` searched
+    /// linearly: a session talks to few hosts, and this avoids allocating a
+    /// key per request.
+    hosts: Vec<Host>,
+    /// Connections open or being opened, over all hosts (slots held).
+    open: usize,
+    /// Requests waiting for a connection, oldest first.
+    waiters: VecDeque<Waiter>,
+    next_waiter: u64,
+    /// Set by `clear()` when the session closes: no new connections, and
+    /// connections checked in afterwards are closed.
+    closed: bool,
+}
+
+#[derive(Debug)]
+struct Host {
+    key: Key,
+    /// Connections to this origin open or being opened.
+    open: usize,
+    /// Idle connections, most recently used last.
+    idle: Vec<Idle>,
+}
+
+#[derive(Debug)]
+struct Idle {
+    conn: Conn,
+    since: Instant,
+}
+
+#[derive(Debug)]
+struct Waiter {
+    id: u64,
+    key: Key,
+    tx: oneshot::Sender<Grant>,
+}
+
+/// What `acquire` found for a request.
+#[derive(Debug)]
+pub(crate) enum Acquire {
+    /// An idle connection to reuse.
+    Idle(Conn),
+    /// A free place: open a new connection with it.
+    Slot(Slot),
+    /// Neither: wait for one.
+    Wait(Waiting),
+}
+
+impl State {
+    fn host(&self, url: &Url) -> Option<usize> {
+        self.hosts.iter().position(|h| h.key.matches(url))
+    }
+
+    fn host_of(&self, key: &Key) -> Option<usize> {
+        self.hosts.iter().position(|h| h.key == *key)
+    }
+
+    fn host_open(&self, key: &Key) -> usize {
+        self.host_of(key).map_or(0, |i| self.hosts[i].open)
+    }
+}
+
+impl Pool {
+    pub(crate) fn new(limits: Limits) -> Pool {
+        Pool {
+            state: Mutex::new(State::default()),
+            limits,
+            idle_added: Notify::new(),
+            all_closed: Notify::new(),
+            aborted: AtomicBool::new(false),
+            abort: Arc::new(Notify::new()),
+            opened: AtomicU64::new(0),
+            closed: AtomicU64::new(0),
+            reused: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // No code panics while holding the lock; recover anyway.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn expired(&self, idle: &Idle, now: Instant) -> bool {
+        self.limits
+            .idle_timeout
+            .is_some_and(|t| now.saturating_duration_since(idle.since) >= t)
+    }
+
+    /// An idle connection to the origin of `url`, a place to open a new
+    /// one, or a ticket in the queue, in that order of preference.
+    ///
+    /// With `reuse` false, idle connections are passed over: a retry after
+    /// a stale keep-alive connection wants a new one.
+    pub(crate) fn acquire(self: &Arc<Self>, url: &Url, reuse: bool) -> Result<Acquire, Error> {
+        let mut stale = Vec::new();
+        let found = self.acquire_locked(url, reuse, &mut stale);
+        // Dropped outside the lock: closing wakes the connection task.
+        drop(stale);
+        found
+    }
+
+    fn acquire_locked(
+        self: &Arc<Self>,
+        url: &Url,
+        reuse: bool,
+        stale: &mut Vec<Idle>,
+    ) -> Result<Acquire, Error> {
+        let now = Instant::now();
+        let mut st = self.lock();
+        if st.closed {
+            return Err(Error::Closed);
+        }
+        let index = st.host(url);
+        if let (Some(i), true) = (index, reuse) {
+            while let Some(idle) = st.hosts[i].idle.pop() {
+                if idle.conn.sender.is_closed() || self.expired(&idle, now) {
+                    stale.push(idle);
+                } else {
+                    self.reused.fetch_add(1, Ordering::Relaxed);
+                    return Ok(Acquire::Idle(idle.conn));
+                }
+            }
+        }
+        let key = match index {
+            Some(i) => st.hosts[i].key.clone(),
+            None => Key::of(url),
+        };
+        let host_open = index.map_or(0, |i| st.hosts[i].open);
+        let host_has_room = host_open < self.limits.max_per_host;
+        // Waiters never stand in the way here: `grant_places` hands every
+        // free place to an eligible waiter as soon as it frees up, so a
+        // place free now is one no waiter can use.
+        if st.open < self.limits.max_total && host_has_room {
+            return Ok(Acquire::Slot(self.reserve(&mut st, key)));
+        }
+        if st.open >= self.limits.max_total && host_has_room {
+            // Every place is taken. If some are held by idle connections to
+            // other origins, close one: its place goes to the queue, so
+            // idle connections never starve another host.
+            if let Some(victim) = st.hosts.iter_mut().find_map(|h| h.idle.pop()) {
+                stale.push(victim);
+            }
+        }
+        let id = st.next_waiter;
+        st.next_waiter += 1;
+        let (tx, rx) = oneshot::channel();
+        st.waiters.push_back(Waiter { id, key, tx });
+        Ok(Acquire::Wait(Waiting::new(self.clone(), id, rx)))
+    }
+
+    /// Takes a place for a new connection to `key`. The caller checked
+    /// that the limits allow it.
+    fn reserve(self: &Arc<Self>, st: &mut State, key: Key) -> Slot {
+        st.open += 1;
+        match st.host_of(&key) {
+            Some(i) => st.hosts[i].open += 1,
+            None => st.hosts.push(Host {
+                key: key.clone(),
+                open: 1,
+                idle: Vec::new(),
+            }),
+        }
+        Slot::new(self.clone(), key)
+    }
+
+    /// Gives back a place without a connection having used it.
+    fn unreserve(st: &mut State, key: &Key) {
+        st.open -= 1;
+        if let Some(i) = st.host_of(key) {
+            st.hosts[i].open -= 1;
+            if st.hosts[i].open == 0 && st.hosts[i].idle.is_empty() {
+                st.hosts.swap_remove(i);
+            }
+        }
+    }
+
+    /// A connection's place is free: its socket is closed, or its connect
+    /// failed. Called by `Slot::drop`.
+    fn release(self: &Arc<Self>, key: &Key, was_open: bool) {
+        let mut stale = Vec::new();
+        let none_left = {
+            let mut st = self.lock();
+            Pool::unreserve(&mut st, key);
+            // Connections the server closed while idle go with their place.
+            if let Some(i) = st.host_of(key) {
+                let idle = &mut st.hosts[i].idle;
+                let (closed, open): (Vec<Idle>, Vec<Idle>) = idle
+                    .drain(..)
+                    .partition(|idle| idle.conn.sender.is_closed());
+                *idle = open;
+                stale = closed;
+            }
+            self.grant_places(&mut st);
+            st.open == 0
+        };
+        if was_open {
+            self.closed.fetch_add(1, Ordering::Relaxed);
+        }
+        drop(stale);
+        if none_left {
+            self.all_closed.notify_waiters();
+        }
+    }
+
+    /// Hands free places to waiting requests, oldest first, skipping those
+    /// whose origin is at its own limit.
+    fn grant_places(self: &Arc<Self>, st: &mut State) {
+        let mut i = 0;
+        while i < st.waiters.len() && st.open < self.limits.max_total && !st.closed {
+            if st.waiters[i].tx.is_closed() {
+                st.waiters.remove(i);
+                continue;
+            }
+            if st.host_open(&st.waiters[i].key) >= self.limits.max_per_host {
+                i += 1;
+                continue;
+            }
+            let Some(waiter) = st.waiters.remove(i) else {
+                break;
+            };
+            let slot = self.reserve(st, waiter.key.clone());
+            if let Err(Grant::Slot(slot)) = waiter.tx.send(Grant::Slot(slot)) {
+                // The waiter gave up between the check and the send.
+                slot.disarm();
+                Pool::unreserve(st, &waiter.key);
+            }
+        }
+    }
+
+    /// Whether a waiting request could open a connection if the total
+    /// limit had one more place.
+    fn starving(&self, st: &State) -> bool {
+        st.open >= self.limits.max_total
+            && st
+                .waiters
+                .iter()
+                .any(|w| st.host_open(&w.key) < self.limits.max_per_host)
+    }
+
+    /// A new connection is up.
+    pub(crate) fn opened(&self) {
+        self.opened.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Returns a connection whose response has ended: to the oldest request
+    /// waiting for its origin, else to the idle list.
+    pub(crate) fn checkin(&self, url: &Url, conn: Conn) {
+        if conn.sender.is_closed() {
+            return;
+        }
+        let mut conn = conn;
+        let mut st = self.lock();
+        if st.closed {
+            drop(st);
+            return;
+        }
+        while let Some(pos) = st.waiters.iter().position(|w| w.key.matches(url)) {
+            let Some(waiter) = st.waiters.remove(pos) else {
+                break;
+            };
+            match waiter.tx.send(Grant::Conn(conn)) {
+                Ok(()) => {
+                    self.reused.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+                Err(Grant::Conn(back)) => conn = back,
+                // Cannot happen (we sent a connection), but never drop a
+                // slot under the lock: its drop takes the lock.
+                Err(other) => {
+                    drop(st);
+                    drop(other);
+                    return;
+                }
+            }
+        }
+        let Some(i) = st.host(url) else { return };
+        if self.starving(&st) || st.hosts[i].idle.len() >= self.limits.max_idle_per_host {
+            // Requests for other origins are waiting for a place: closing
+            // this connection frees one. Or the idle list is full.
+            drop(st);
+            drop(conn);
+            return;
+        }
+        let was_empty = st.hosts.iter().all(|h| h.idle.is_empty());
+        st.hosts[i].idle.push(Idle {
+            conn,
+            since: Instant::now(),
+        });
+        drop(st);
+        if was_empty {
+            self.idle_added.notify_one();
+        }
+    }
+
+    /// Closes expired idle connections; returns when the next one expires.
+    fn reap(&self, now: Instant) -> Option<Instant> {
+        let timeout = self.limits.idle_timeout?;
+        let mut expired = Vec::new();
+        let mut next: Option<Instant> = None;
+        {
+            let mut st = self.lock();
+            for host in &mut st.hosts {
+                let (old, young): (Vec<Idle>, Vec<Idle>) = host
+                    .idle
+                    .drain(..)
+                    .partition(|idle| self.expired(idle, now) || idle.conn.sender.is_closed());
+                host.idle = young;
+                expired.extend(old);
+                for idle in &host.idle {
+                    let at = idle.since + timeout;
+                    next = Some(next.map_or(at, |n| n.min(at)));
+                }
+            }
+        }
+        if !expired.is_empty() {
+            tracing::debug!(count = expired.len(), "closing idle connections");
+        }
+        next
+    }
+
+    /// The idle reaper: runs on the home runtime for the whole life of the
+    /// session (it is the session's sentinel work), sleeping until the next
+    /// connection expires, or until one arrives when the pool is empty.
+    pub(crate) async fn reaper(self: Arc<Self>) {
+        if self.limits.idle_timeout.is_none() {
+            return std::future::pending().await;
+        }
+        loop {
+            match self.reap(Instant::now()) {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => self.idle_added.notified().await,
+            }
+        }
+    }
+
+    /// Closes every idle connection and ends every wait; from now on the
+    /// pool opens nothing and keeps nothing.
+    pub(crate) fn clear(&self) {
+        let (hosts_idle, waiters) = {
+            let mut st = self.lock();
+            st.closed = true;
+            let idle: Vec<Vec<Idle>> = st
+                .hosts
+                .iter_mut()
+                .map(|h| std::mem::take(&mut h.idle))
+                .collect();
+            (idle, std::mem::take(&mut st.waiters))
+        };
+        drop(hosts_idle);
+        drop(waiters);
+    }
+
+    /// Ends every connection task now, whatever it is doing; their callers
+    /// see `Error::Aborted`.
+    pub(crate) fn abort(&self) {
+        self.aborted.store(true, Ordering::SeqCst);
+        self.abort.notify_waiters();
+    }
+
+    pub(crate) fn is_aborted(&self) -> bool {
+        self.aborted.load(Ordering::SeqCst)
+    }
+
+    /// Completes once no connection is open.
+    pub(crate) async fn all_closed(&self) {
+        loop {
+            let notified = self.all_closed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.lock().open == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// A consistent snapshot of the gauges, and the counters.
+    pub(crate) fn stats(&self) -> PoolStats {
+        let st = self.lock();
+        let mut stats = PoolStats {
+            open: st.open,
+            waiting: st.waiters.len(),
+            opened: self.opened.load(Ordering::Relaxed),
+            closed: self.closed.load(Ordering::Relaxed),
+            reused: self.reused.load(Ordering::Relaxed),
+            ..PoolStats::default()
+        };
+        for host in &st.hosts {
+            let idle = host.idle.len();
+            stats.idle += idle;
+            stats.hosts.push(HostStats {
+                host: host.key.host().to_owned(),
+                port: host.key.port(),
+                open: host.open,
+                idle,
+                in_use: host.open.saturating_sub(idle),
+                waiting: st.waiters.iter().filter(|w| w.key == host.key).count(),
+            });
+        }
+        for waiter in &st.waiters {
+            if st.host_of(&waiter.key).is_none() {
+                if let Some(h) = stats
+                    .hosts
+                    .iter_mut()
+                    .find(|h| h.host == waiter.key.host() && h.port == waiter.key.port())
+                {
+                    h.waiting += 1;
+                } else {
+                    stats.hosts.push(HostStats {
+                        host: waiter.key.host().to_owned(),
+                        port: waiter.key.port(),
+                        waiting: 1,
+                        ..HostStats::default()
+                    });
+                }
+            }
+        }
+        stats.in_use = stats.open.saturating_sub(stats.idle);
+        stats
+    }
+}
