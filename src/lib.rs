@@ -68,6 +68,38 @@
 //! runtimes (tests, worker pools), give it a long-lived multi-thread home
 //! with [`SessionBuilder::runtime`].
 //!
+//! # Connection limits, statistics, and closing with a deadline
+//!
+//! [`max_connections`](SessionBuilder::max_connections) (default 100) and
+//! [`max_connections_per_host`](SessionBuilder::max_connections_per_host)
+//! cap the open connections; a request that finds every place taken waits
+//! for a connection to its host to finish (reuse first) or for a place to
+//! free up, at most [`pool_timeout`](SessionBuilder::pool_timeout).
+//! [`Session::stats`] is a consistent snapshot of the pool, and
+//! [`Response::connection_reused`] says whether a connection was kept alive.
+//! [`Session::close_with_timeout`] closes like `close()`, but aborts what is
+//! still in flight at the deadline.
+//!
+//! ```
+//! use std::time::Duration;
+//! use clientsession::Session;
+//!
+//! # #[tokio::main] async fn main() -> Result<(), clientsession::Error> {
+//! let session = Session::builder()
+//!     .max_connections(8)
+//!     .max_connections_per_host(4)
+//!     .pool_timeout(Duration::from_secs(5))
+//!     .build()
+//!     .await?;
+//! assert_eq!(session.stats().open, 0);
+//! assert!(session.close_with_timeout(Duration::from_secs(1)).await.is_graceful());
+//! # Ok(()) }
+//! ```
+//!
+//! Every request is a `tracing` span at debug level (method, URL without
+//! its query, status, reuse, elapsed time); connections log when they open
+//! and close.
+//!
 //! # Limits and defaults
 //!
 //! | setting | default |
@@ -78,13 +110,15 @@
 //! | [`max_response_body`](SessionBuilder::max_response_body) | [10 MiB](DEFAULT_MAX_RESPONSE_BODY) |
 //! | [`pool_idle_timeout`](SessionBuilder::pool_idle_timeout) | [4 s](DEFAULT_POOL_IDLE_TIMEOUT) |
 //! | [`pool_max_idle_per_host`](SessionBuilder::pool_max_idle_per_host) | [32](DEFAULT_POOL_MAX_IDLE_PER_HOST) |
+//! | [`max_connections`](SessionBuilder::max_connections) | [100](DEFAULT_MAX_CONNECTIONS) |
+//! | [`max_connections_per_host`](SessionBuilder::max_connections_per_host) | [no cap of its own](DEFAULT_MAX_CONNECTIONS_PER_HOST) |
+//! | [`pool_timeout`](SessionBuilder::pool_timeout) | [30 s](DEFAULT_POOL_TIMEOUT) |
 //! | `User-Agent` | `clientsession/<version>` |
 //!
 //! # Features
 //!
 //! This release speaks HTTP/1.1 over plain TCP and has no optional
-//! features. HTTPS, HTTP/2, connection limits, redirects, cookies and JSON
-//! are planned.
+//! features. HTTPS, HTTP/2, redirects, cookies and JSON are planned.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

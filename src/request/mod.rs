@@ -6,6 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use http::{HeaderMap, Method};
+use tracing::Instrument;
 
 use crate::body::Body;
 use crate::error::Error;
@@ -120,15 +121,40 @@ impl RequestBuilder {
             (_, e) => return Err(e.unwrap_or_else(|| crate::error::invalid_url("", "missing URL"))),
         };
         let ticket = session.inner.begin()?;
-        send::send(send::Prepared {
+        // Fields are only evaluated when a subscriber wants the span; with
+        // none installed this costs a check of the callsite's interest.
+        let span = tracing::debug_span!(
+            "request",
+            method = %method,
+            url = &target.url[..url::Position::AfterPath],
+            status = tracing::field::Empty,
+            reused = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        let started = (!span.is_disabled()).then(std::time::Instant::now);
+        let prepared = send::Prepared {
             ticket,
             method,
             target,
             headers,
             body,
             timeout,
-        })
-        .await
+        };
+        let result = send::send(prepared).instrument(span.clone()).await;
+        if let Some(started) = started {
+            span.record("elapsed_ms", started.elapsed().as_secs_f64() * 1e3);
+            match &result {
+                Ok(response) => {
+                    span.record("status", response.status().as_u16());
+                    span.record("reused", response.connection_reused());
+                }
+                Err(e) => {
+                    let _enter = span.enter();
+                    tracing::debug!(error = %e, "request failed");
+                }
+            }
+        }
+        result
     }
 }
 
