@@ -9,6 +9,7 @@
 
 pub(crate) mod raw;
 pub(crate) mod server;
+pub(crate) mod thread;
 
 use std::future::Future;
 use std::panic::Location;

@@ -2,19 +2,18 @@
 //! drip, lie about their length or close at the worst moment.
 //!
 //! Each runs a tokio `TcpListener` on its own thread and runtime, counts what
-//! it sees like [`super::TestServer`], and stops in `Drop`.
+//! it sees like [`super::TestServer`], and stops in `Drop` (see
+//! [`super::thread::ServerThread`]).
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
 
+use super::thread::ServerThread;
 use super::{Counters, Observed};
 
 /// How [`RawServer::unsized_body`] marks the end of a body that has no
@@ -53,13 +52,8 @@ pub(crate) struct RawConn {
 /// A raw peer. See the constructors for the behaviours.
 #[derive(Debug)]
 pub(crate) struct RawServer {
-    addr: SocketAddr,
-    counters: Arc<Counters>,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    thread: ServerThread,
 }
-
-type Behaviour = Arc<dyn Fn(RawConn) -> BoxFuture<'static, ()> + Send + Sync>;
 
 impl RawServer {
     /// Starts a peer that runs `behaviour` for every accepted connection and
@@ -69,58 +63,17 @@ impl RawServer {
         F: Fn(RawConn) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let behaviour: Behaviour = Arc::new(move |conn| Box::pin(behaviour(conn)));
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        std_listener
-            .set_nonblocking(true)
-            .expect("nonblocking listener");
-        let addr = std_listener.local_addr().expect("local addr");
-        let counters = Arc::new(Counters::default());
-        let (shutdown, mut stop) = oneshot::channel::<()>();
-        let thread_counters = counters.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("raw-server-{}", addr.port()))
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("raw server runtime");
-                rt.block_on(async move {
-                    let listener =
-                        tokio::net::TcpListener::from_std(std_listener).expect("listener");
-                    loop {
-                        let stream = tokio::select! {
-                            _ = &mut stop => return,
-                            accepted = listener.accept() => match accepted {
-                                Ok((stream, _)) => stream,
-                                Err(_) => continue,
-                            },
-                        };
-                        thread_counters.update(|s| s.accepted += 1);
-                        let counters = thread_counters.clone();
-                        let conn = RawConn {
-                            stream,
-                            buf: Vec::new(),
-                            counters: counters.clone(),
-                            requests: 0,
-                        };
-                        let run = behaviour(conn);
-                        tokio::spawn(async move {
-                            // `run` owns the connection; it is closed when
-                            // `run` finishes and drops it.
-                            run.await;
-                            counters.update(|s| s.closed += 1);
-                        });
-                    }
-                });
+        // `behaviour` owns the connection; it is closed when the future
+        // finishes and drops it.
+        let thread = ServerThread::spawn("raw-server", move |stream, counters| {
+            behaviour(RawConn {
+                stream,
+                buf: Vec::new(),
+                counters,
+                requests: 0,
             })
-            .expect("spawn raw server thread");
-        Self {
-            addr,
-            counters,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
-        }
+        });
+        Self { thread }
     }
 
     /// Accepts, reads requests, and never answers. Holds every connection
@@ -216,31 +169,18 @@ impl RawServer {
 
     /// The listening address.
     pub(crate) fn addr(&self) -> SocketAddr {
-        self.addr
+        self.thread.addr()
     }
 
     /// `http://127.0.0.1:<port><path>`.
     pub(crate) fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        self.thread.url(path)
     }
 }
 
 impl Observed for RawServer {
     fn counters(&self) -> &Counters {
-        &self.counters
-    }
-}
-
-impl Drop for RawServer {
-    fn drop(&mut self) {
-        drop(self.shutdown.take());
-        if let Some(thread) = self.thread.take() {
-            if let Err(panic) = thread.join() {
-                if !std::thread::panicking() {
-                    std::panic::resume_unwind(panic);
-                }
-            }
-        }
+        self.thread.counters()
     }
 }
 

@@ -9,7 +9,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 
 use bytes::Bytes;
 use futures::FutureExt;
@@ -20,8 +19,10 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tokio::sync::{mpsc, oneshot};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
 
+use super::thread::ServerThread;
 use super::{Counters, Observed};
 
 /// The handler's request: head as received, body collected in full (so the
@@ -38,14 +39,8 @@ pub(crate) type StreamingBody =
 /// handler panicked.
 #[derive(Debug)]
 pub(crate) struct TestServer {
-    /// Where it listens (127.0.0.1, a free port).
-    addr: SocketAddr,
-    /// What it has seen so far.
-    counters: Arc<Counters>,
-    /// Dropping or firing it stops the accept loop and the runtime.
-    shutdown: Option<oneshot::Sender<()>>,
-    /// The server thread, joined in `Drop`.
-    thread: Option<JoinHandle<()>>,
+    /// The listener, its thread and runtime, and what it has seen so far.
+    thread: ServerThread,
     /// The message of the first handler panic, raised again in `Drop`.
     panic: Arc<Mutex<Option<String>>>,
 }
@@ -58,37 +53,15 @@ impl TestServer {
         Fut: Future<Output = Response<B>> + Send + 'static,
         B: Body<Data = Bytes, Error = Infallible> + Send + 'static,
     {
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        std_listener
-            .set_nonblocking(true)
-            .expect("nonblocking listener");
-        let addr = std_listener.local_addr().expect("local addr");
-        let counters = Arc::new(Counters::default());
         let panic = Arc::new(Mutex::new(None));
-        let (shutdown, stop) = oneshot::channel();
         let handler = Arc::new(handler);
         let thread = {
-            let (counters, panic) = (counters.clone(), panic.clone());
-            std::thread::Builder::new()
-                .name(format!("test-server-{}", addr.port()))
-                .spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .expect("server runtime");
-                    rt.block_on(accept_loop(std_listener, handler, counters, panic, stop));
-                    // Dropping the runtime here cancels every connection task,
-                    // which closes their sockets.
-                })
-                .expect("spawn server thread")
+            let panic = panic.clone();
+            ServerThread::spawn("test-server", move |stream, counters| {
+                serve(stream, handler.clone(), counters, panic.clone())
+            })
         };
-        Self {
-            addr,
-            counters,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
-            panic,
-        }
+        Self { thread, panic }
     }
 
     /// A server answering every request with `200 OK` and the 13-byte body
@@ -106,81 +79,57 @@ impl TestServer {
 
     /// The listening address.
     pub(crate) fn addr(&self) -> SocketAddr {
-        self.addr
+        self.thread.addr()
     }
 
     /// `http://127.0.0.1:<port><path>`; `path` should start with `/`.
     pub(crate) fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        self.thread.url(path)
     }
 }
 
 impl Observed for TestServer {
     fn counters(&self) -> &Counters {
-        &self.counters
+        self.thread.counters()
     }
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        drop(self.shutdown.take());
-        if let Some(thread) = self.thread.take() {
-            let joined = thread.join();
-            if std::thread::panicking() {
-                return;
-            }
-            if let Err(panic) = joined {
-                std::panic::resume_unwind(panic);
-            }
+        // Join first, so every handler that ran has recorded its panic.
+        self.thread.stop();
+        if std::thread::panicking() {
+            return;
         }
         let message = self.panic.lock().map(|p| p.clone()).unwrap_or(None);
         if let Some(message) = message {
-            if !std::thread::panicking() {
-                panic!("the test server's handler panicked: {message}");
-            }
+            panic!("the test server's handler panicked: {message}");
         }
     }
 }
 
 // ---------------------------------------------------------------------------
 
-async fn accept_loop<F, Fut, B>(
-    std_listener: std::net::TcpListener,
+/// Serves one connection until the socket is closed (by the client, or by
+/// us after an error); dropping the connection then closes ours.
+async fn serve<F, Fut, B>(
+    stream: TcpStream,
     handler: Arc<F>,
     counters: Arc<Counters>,
     panic: Arc<Mutex<Option<String>>>,
-    mut stop: oneshot::Receiver<()>,
 ) where
     F: Fn(TestRequest) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Response<B>> + Send + 'static,
     B: Body<Data = Bytes, Error = Infallible> + Send + 'static,
 {
-    let listener = tokio::net::TcpListener::from_std(std_listener).expect("tokio listener");
-    loop {
-        let stream = tokio::select! {
-            _ = &mut stop => return,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(_) => continue,
-            },
-        };
-        counters.update(|s| s.accepted += 1);
+    let service = service_fn(move |req: Request<Incoming>| {
         let (handler, counters, panic) = (handler.clone(), counters.clone(), panic.clone());
-        tokio::spawn(async move {
-            let conn_counters = counters.clone();
-            let service = service_fn(move |req: Request<Incoming>| {
-                let (handler, counters, panic) = (handler.clone(), counters.clone(), panic.clone());
-                handle(req, handler, counters, panic)
-            });
-            let _ = http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-            // `serve_connection` ends when the socket is closed (by the
-            // client, or by us after an error), and dropping it closes ours.
-            conn_counters.update(|s| s.closed += 1);
-        });
-    }
+        handle(req, handler, counters, panic)
+    });
+    let _ = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
 }
 
 async fn handle<F, Fut, B>(
