@@ -231,6 +231,25 @@ impl SessionBuilder {
         self
     }
 
+    /// Speaks only HTTP/1.1: over TLS, ALPN offers only `http/1.1`.
+    ///
+    /// Default: HTTP/2 where the server picks it during the TLS handshake,
+    /// HTTP/1.1 otherwise and over plain TCP.
+    pub fn http1_only(mut self) -> SessionBuilder {
+        self.config.versions = crate::config::Versions::Http1Only;
+        self
+    }
+
+    /// Speaks HTTP/2 from the first byte, without negotiating it: the way
+    /// to use HTTP/2 over plain TCP (h2c) with a server known to support it.
+    ///
+    /// Concurrent requests to one origin then share one connection. Default:
+    /// off (see [`http1_only`](SessionBuilder::http1_only)).
+    pub fn http2_prior_knowledge(mut self) -> SessionBuilder {
+        self.config.versions = crate::config::Versions::Http2PriorKnowledge;
+        self
+    }
+
     /// Binds the session to the runtime of `home` instead of the current
     /// one.
     ///

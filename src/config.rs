@@ -72,6 +72,8 @@ pub(crate) struct Config {
     pub(crate) pool_timeout: Duration,
     /// Limit for `bytes()` and `text()`.
     pub(crate) max_response_body: u64,
+    /// Which HTTP versions to speak.
+    pub(crate) versions: Versions,
 }
 
 impl Default for Config {
@@ -90,8 +92,21 @@ impl Default for Config {
             max_connections_per_host: DEFAULT_MAX_CONNECTIONS_PER_HOST,
             pool_timeout: DEFAULT_POOL_TIMEOUT,
             max_response_body: DEFAULT_MAX_RESPONSE_BODY,
+            versions: Versions::Negotiate,
         }
     }
+}
+
+/// Which HTTP versions a session speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Versions {
+    /// HTTP/1.1 over plain TCP; over TLS, HTTP/2 when the server picks it
+    /// by ALPN, else HTTP/1.1.
+    Negotiate,
+    /// HTTP/1.1 only; ALPN offers only `http/1.1`.
+    Http1Only,
+    /// HTTP/2 from the first byte, also over plain TCP (h2c).
+    Http2PriorKnowledge,
 }
 
 impl Config {
