@@ -74,6 +74,10 @@ pub(crate) struct Config {
     pub(crate) max_response_body: u64,
     /// Which HTTP versions to speak.
     pub(crate) versions: Versions,
+    /// Roots, client identity, versions; turned into a connector (shared
+    /// per process for the defaults) by `TlsSettings::connector`.
+    #[cfg(feature = "rustls")]
+    pub(crate) tls: crate::tls::TlsSettings,
 }
 
 impl Default for Config {
@@ -93,6 +97,8 @@ impl Default for Config {
             pool_timeout: DEFAULT_POOL_TIMEOUT,
             max_response_body: DEFAULT_MAX_RESPONSE_BODY,
             versions: Versions::Negotiate,
+            #[cfg(feature = "rustls")]
+            tls: crate::tls::TlsSettings::default(),
         }
     }
 }

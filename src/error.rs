@@ -186,6 +186,44 @@ pub enum Error {
         source: BoxError,
     },
 
+    /// The TLS handshake with the server failed: its certificate is not
+    /// trusted, not valid for the host name or expired, the server does not
+    /// speak TLS on that port, or it refused the connection.
+    ///
+    /// `reason` says which, and the fix where there is one (for example
+    /// [`add_root_certificate`](crate::SessionBuilder::add_root_certificate)
+    /// for a private CA). [`Error::is_connect`] is true for it. The TLS
+    /// handshake counts against the connect timeout.
+    #[error("TLS handshake with {host} failed: {reason}")]
+    Tls {
+        /// The host name (or IP address) the certificate was checked
+        /// against.
+        host: String,
+        /// What went wrong, in words.
+        reason: String,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
+
+    /// A certificate or private key given to
+    /// [`Certificate::from_pem`](crate::Certificate::from_pem),
+    /// [`Certificate::from_der`](crate::Certificate::from_der) or
+    /// [`Identity::from_pem`](crate::Identity::from_pem) could not be used:
+    /// it is not PEM or DER, holds no certificate, or the key does not match
+    /// the certificate.
+    ///
+    /// Check that the input is the file you meant (a PEM file starts with
+    /// `-----BEGIN`).
+    #[error("invalid TLS certificate or key: {reason}")]
+    InvalidCertificate {
+        /// What is wrong with it.
+        reason: String,
+        /// The cause, when a lower layer reported one.
+        #[source]
+        source: Option<BoxError>,
+    },
+
     /// The connection failed while the response body was being read.
     #[error("error reading the response body")]
     Body {
@@ -254,7 +292,7 @@ impl Error {
     pub fn is_connect(&self) -> bool {
         matches!(
             self,
-            Error::Connect { .. } | Error::Timeout(TimeoutKind::Connect)
+            Error::Connect { .. } | Error::Tls { .. } | Error::Timeout(TimeoutKind::Connect)
         )
     }
 
@@ -318,6 +356,25 @@ pub(crate) fn body(source: impl Into<BoxError>) -> Error {
     }
 }
 
+/// A failed TLS handshake with `host`; `reason` in words, `source` the cause.
+#[cfg(feature = "rustls")]
+pub(crate) fn tls(host: &str, reason: impl Into<String>, source: impl Into<BoxError>) -> Error {
+    Error::Tls {
+        host: host.to_owned(),
+        reason: reason.into(),
+        source: source.into(),
+    }
+}
+
+/// A certificate or key that could not be used.
+#[cfg(feature = "rustls")]
+pub(crate) fn invalid_certificate(reason: impl Into<String>, source: Option<BoxError>) -> Error {
+    Error::InvalidCertificate {
+        reason: reason.into(),
+        source,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,6 +408,20 @@ mod tests {
     }
 
     #[test]
+    fn tls_errors_are_connect_errors_naming_the_host() {
+        let err = Error::Tls {
+            host: "example.com".into(),
+            reason: "the certificate has expired".into(),
+            source: "expired".into(),
+        };
+        assert!(err.is_connect());
+        assert_eq!(
+            err.to_string(),
+            "TLS handshake with example.com failed: the certificate has expired"
+        );
+    }
+
+    #[test]
     fn messages_are_lowercase_without_trailing_period() {
         let errors = [
             Error::NoRuntime,
@@ -359,6 +430,12 @@ mod tests {
             Error::Closed,
             Error::BodyTooLarge { limit: 1 },
             Error::Timeout(TimeoutKind::Total),
+            // `Error::Tls` starts with the acronym "TLS", which keeps its
+            // case; `tls_errors_are_connect_errors_naming_the_host` pins it.
+            Error::InvalidCertificate {
+                reason: "no certificate found".into(),
+                source: None,
+            },
         ];
         for e in errors {
             let msg = e.to_string();

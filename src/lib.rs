@@ -117,8 +117,18 @@
 //!
 //! # Features
 //!
-//! This release speaks HTTP/1.1 over plain TCP and has no optional
-//! features. HTTPS, HTTP/2, redirects, cookies and JSON are planned.
+//! | feature | default | what it turns on |
+//! |---|---|---|
+//! | `rustls` | yes | HTTPS through rustls with the ring crypto provider (needs only a C compiler to build): [`Certificate`], [`Identity`], [`TlsVersion`] and the TLS setters of [`SessionBuilder`] |
+//! | `webpki-roots` | yes | trust Mozilla's root certificates, bundled with the crate (implies `rustls`) |
+//! | `native-roots` | no | trust the operating system's root certificates too, through rustls-native-certs (implies `rustls`) |
+//!
+//! Without `rustls` (`default-features = false`) the crate speaks plain
+//! HTTP only, and an `https://` URL is an [`Error::InvalidUrl`] that says
+//! so. With `rustls` but neither roots feature, only the certificates added
+//! with [`SessionBuilder::add_root_certificate`] are trusted. The TLS
+//! configuration of the default settings is built once per process, at the
+//! first session, and shared by every later one.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -134,6 +144,8 @@ mod request;
 mod response;
 mod runtime;
 mod session;
+#[cfg(feature = "rustls")]
+mod tls;
 mod url;
 
 use std::future::Future;
@@ -151,6 +163,9 @@ pub use crate::pool::{CloseOutcome, HostStats, PoolStats};
 pub use crate::request::RequestBuilder;
 pub use crate::response::Response;
 pub use crate::session::{ClientSession, Session};
+#[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+pub use crate::tls::{Certificate, Identity, TlsVersion};
 
 // The foreign types of our signatures, so users need no matching versions.
 pub use ::url::Url;

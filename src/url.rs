@@ -18,8 +18,11 @@ use crate::error::{self, Error};
 pub(crate) struct Target {
     /// The full URL, as `Response::url()` reports it.
     pub(crate) url: Url,
-    /// The request target: path and query (origin form).
+    /// The request target of HTTP/1.1: path and query (origin form).
     pub(crate) path: Uri,
+    /// The whole URL, which HTTP/2 sends as `:scheme`, `:authority` and
+    /// `:path`.
+    pub(crate) absolute: Uri,
     /// The `Host` header: `host[:port]`, the port only when not the default.
     pub(crate) host: HeaderValue,
 }
@@ -31,7 +34,13 @@ impl Target {
         let path = Uri::try_from(if path.is_empty() { "/" } else { path }).map_err(|e| bad(&e))?;
         let host = &url[url::Position::BeforeHost..url::Position::AfterPort];
         let host = HeaderValue::from_str(host).map_err(|e| bad(&e))?;
-        Ok(Target { url, path, host })
+        let absolute = Uri::try_from(&url[..url::Position::AfterQuery]).map_err(|e| bad(&e))?;
+        Ok(Target {
+            url,
+            path,
+            absolute,
+            host,
+        })
     }
 }
 
@@ -92,16 +101,22 @@ pub(crate) fn target(raw: &str, base: Option<&Url>) -> Result<Target, Error> {
 fn check_scheme(raw: &str, url: &Url) -> Result<(), Error> {
     match url.scheme() {
         "http" => {}
+        #[cfg(feature = "rustls")]
+        "https" => {}
+        #[cfg(not(feature = "rustls"))]
         "https" => {
             return Err(error::invalid_url(
                 raw,
-                "https is not supported by this version of clientsession yet (TLS is planned); use http://",
+                "https needs the `rustls` feature of clientsession, which is off in this build: \
+                 enable it in Cargo.toml, or use http://",
             ));
         }
         other => {
             return Err(error::invalid_url(
                 raw,
-                format!("unsupported scheme `{other}`: only http:// URLs are supported"),
+                format!(
+                    "unsupported scheme `{other}`: only http:// and https:// URLs are supported"
+                ),
             ));
         }
     }
@@ -251,7 +266,8 @@ mod tests {
             ("/users", "needs a base URL"),
             ("ftp://example.com/f", "unsupported scheme `ftp`"),
             ("http://[::1", "invalid"),
-            ("https://example.com", "https"),
+            #[cfg(not(feature = "rustls"))]
+            ("https://example.com", "the `rustls` feature"),
             ("http://user:pw@h/", "credentials"),
         ];
         for (raw, want) in cases {
@@ -263,6 +279,14 @@ mod tests {
                 other => panic!("{raw}: {other:?}"),
             }
         }
+    }
+
+    #[cfg(feature = "rustls")]
+    #[test]
+    fn https_urls_are_accepted_with_the_rustls_feature() {
+        let url = resolve("https://example.com/x", None).unwrap();
+        assert_eq!(url.scheme(), "https");
+        assert_eq!(url.port_or_known_default(), Some(443));
     }
 
     #[test]

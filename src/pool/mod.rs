@@ -22,7 +22,7 @@ mod stats;
 mod wait;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -30,6 +30,9 @@ use tokio::sync::{Notify, oneshot};
 use tokio::time::Instant;
 use url::Url;
 
+use hyper::client::conn::http2;
+
+use crate::body::Body;
 use crate::connect::Conn;
 use crate::error::Error;
 pub(crate) use slot::{Key, Slot};
@@ -83,8 +86,59 @@ struct Host {
     key: Key,
     /// Connections to this origin open or being opened.
     open: usize,
-    /// Idle connections, most recently used last.
+    /// Idle HTTP/1.1 connections, most recently used last.
     idle: Vec<Idle>,
+    /// The HTTP/2 connection every request to this origin shares.
+    shared: Option<Shared>,
+    /// A connection that may turn out to be HTTP/2 is being opened: other
+    /// requests that could share it wait for it instead of opening their
+    /// own (otherwise a burst of 50 requests opens 50 connections before
+    /// the first handshake says HTTP/2).
+    opening: bool,
+    /// The origin answered ALPN with HTTP/1.1: no need to wait for openers.
+    h1_known: bool,
+}
+
+impl Host {
+    fn new(key: Key) -> Host {
+        Host {
+            key,
+            open: 0,
+            idle: Vec::new(),
+            shared: None,
+            opening: false,
+            h1_known: false,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.open == 0 && self.idle.is_empty()
+    }
+
+    /// Counts the shared connection as idle while it carries no stream.
+    fn idle_count(&self) -> usize {
+        let shared_idle = self
+            .shared
+            .as_ref()
+            .is_some_and(|s| s.active.load(Ordering::Relaxed) == 0);
+        self.idle.len() + usize::from(shared_idle)
+    }
+}
+
+/// A shared HTTP/2 connection.
+#[derive(Debug)]
+struct Shared {
+    sender: http2::SendRequest<Body>,
+    /// Requests on it whose response has not ended.
+    active: Arc<AtomicUsize>,
+    /// When the reaper first saw it without streams.
+    idle_since: Option<Instant>,
+}
+
+impl Shared {
+    fn conn(&self) -> Conn {
+        Conn::h2(self.sender.clone(), &self.active)
+    }
 }
 
 #[derive(Debug)]
@@ -97,6 +151,8 @@ struct Idle {
 struct Waiter {
     id: u64,
     key: Key,
+    /// Whether it could share an HTTP/2 connection being opened.
+    may_h2: bool,
     tx: oneshot::Sender<Grant>,
 }
 
@@ -156,9 +212,17 @@ impl Pool {
     ///
     /// With `reuse` false, idle connections are passed over: a retry after
     /// a stale keep-alive connection wants a new one.
-    pub(crate) fn acquire(self: &Arc<Self>, url: &Url, reuse: bool) -> Result<Acquire, Error> {
+    ///
+    /// `may_h2`: the connection may turn out to be HTTP/2 (TLS with ALPN, or
+    /// prior knowledge), so a request waits for one being opened.
+    pub(crate) fn acquire(
+        self: &Arc<Self>,
+        url: &Url,
+        reuse: bool,
+        may_h2: bool,
+    ) -> Result<Acquire, Error> {
         let mut stale = Vec::new();
-        let found = self.acquire_locked(url, reuse, &mut stale);
+        let found = self.acquire_locked(url, reuse, may_h2, &mut stale);
         // Dropped outside the lock: closing wakes the connection task.
         drop(stale);
         found
@@ -168,6 +232,7 @@ impl Pool {
         self: &Arc<Self>,
         url: &Url,
         reuse: bool,
+        may_h2: bool,
         stale: &mut Vec<Idle>,
     ) -> Result<Acquire, Error> {
         let now = Instant::now();
@@ -176,9 +241,21 @@ impl Pool {
             return Err(Error::Closed);
         }
         let index = st.host(url);
+        if let Some(i) = index {
+            let host = &mut st.hosts[i];
+            match &host.shared {
+                Some(shared) if !shared.sender.is_closed() => {
+                    self.reused.fetch_add(1, Ordering::Relaxed);
+                    return Ok(Acquire::Idle(shared.conn()));
+                }
+                // Closed: its task frees the slot; forget the handle.
+                Some(_) => host.shared = None,
+                None => {}
+            }
+        }
         if let (Some(i), true) = (index, reuse) {
             while let Some(idle) = st.hosts[i].idle.pop() {
-                if idle.conn.sender.is_closed() || self.expired(&idle, now) {
+                if idle.conn.is_closed() || self.expired(&idle, now) {
                     stale.push(idle);
                 } else {
                     self.reused.fetch_add(1, Ordering::Relaxed);
@@ -192,13 +269,23 @@ impl Pool {
         };
         let host_open = index.map_or(0, |i| st.hosts[i].open);
         let host_has_room = host_open < self.limits.max_per_host;
+        let opening = index.is_some_and(|i| st.hosts[i].opening);
+        let wait_for_opener = may_h2 && opening;
         // Waiters never stand in the way here: `grant_places` hands every
         // free place to an eligible waiter as soon as it frees up, so a
         // place free now is one no waiter can use.
-        if st.open < self.limits.max_total && host_has_room {
-            return Ok(Acquire::Slot(self.reserve(&mut st, key)));
+        if st.open < self.limits.max_total && host_has_room && !wait_for_opener {
+            let opener = may_h2 && !index.is_some_and(|i| st.hosts[i].h1_known);
+            let mut slot = self.reserve(&mut st, key);
+            if opener {
+                slot.make_opener();
+                if let Some(i) = st.host_of(slot.key()) {
+                    st.hosts[i].opening = true;
+                }
+            }
+            return Ok(Acquire::Slot(slot));
         }
-        if st.open >= self.limits.max_total && host_has_room {
+        if st.open >= self.limits.max_total && host_has_room && !wait_for_opener {
             // Every place is taken. If some are held by idle connections to
             // other origins, close one: its place goes to the queue, so
             // idle connections never starve another host.
@@ -209,7 +296,12 @@ impl Pool {
         let id = st.next_waiter;
         st.next_waiter += 1;
         let (tx, rx) = oneshot::channel();
-        st.waiters.push_back(Waiter { id, key, tx });
+        st.waiters.push_back(Waiter {
+            id,
+            key,
+            may_h2,
+            tx,
+        });
         Ok(Acquire::Wait(Waiting::new(self.clone(), id, rx)))
     }
 
@@ -219,11 +311,11 @@ impl Pool {
         st.open += 1;
         match st.host_of(&key) {
             Some(i) => st.hosts[i].open += 1,
-            None => st.hosts.push(Host {
-                key: key.clone(),
-                open: 1,
-                idle: Vec::new(),
-            }),
+            None => {
+                let mut host = Host::new(key.clone());
+                host.open = 1;
+                st.hosts.push(host);
+            }
         }
         Slot::new(self.clone(), key)
     }
@@ -233,7 +325,7 @@ impl Pool {
         st.open -= 1;
         if let Some(i) = st.host_of(key) {
             st.hosts[i].open -= 1;
-            if st.hosts[i].open == 0 && st.hosts[i].idle.is_empty() {
+            if st.hosts[i].is_empty() {
                 st.hosts.swap_remove(i);
             }
         }
@@ -241,19 +333,29 @@ impl Pool {
 
     /// A connection's place is free: its socket is closed, or its connect
     /// failed. Called by `Slot::drop`.
-    fn release(self: &Arc<Self>, key: &Key, was_open: bool) {
+    fn release(self: &Arc<Self>, key: &Key, was_open: bool, opener: bool) {
         let mut stale = Vec::new();
+        let mut shared = None;
         let none_left = {
             let mut st = self.lock();
+            if opener && !was_open {
+                // Its connect failed: the waiters try for themselves.
+                if let Some(i) = st.host_of(key) {
+                    st.hosts[i].opening = false;
+                }
+            }
             Pool::unreserve(&mut st, key);
             // Connections the server closed while idle go with their place.
             if let Some(i) = st.host_of(key) {
                 let idle = &mut st.hosts[i].idle;
-                let (closed, open): (Vec<Idle>, Vec<Idle>) = idle
-                    .drain(..)
-                    .partition(|idle| idle.conn.sender.is_closed());
+                let (closed, open): (Vec<Idle>, Vec<Idle>) =
+                    idle.drain(..).partition(|idle| idle.conn.is_closed());
                 *idle = open;
                 stale = closed;
+                let host = &mut st.hosts[i];
+                if host.shared.as_ref().is_some_and(|s| s.sender.is_closed()) {
+                    shared = host.shared.take();
+                }
             }
             self.grant_places(&mut st);
             st.open == 0
@@ -262,6 +364,7 @@ impl Pool {
             self.closed.fetch_add(1, Ordering::Relaxed);
         }
         drop(stale);
+        drop(shared);
         if none_left {
             self.all_closed.notify_waiters();
         }
@@ -276,7 +379,9 @@ impl Pool {
                 st.waiters.remove(i);
                 continue;
             }
-            if st.host_open(&st.waiters[i].key) >= self.limits.max_per_host {
+            let key = &st.waiters[i].key;
+            let opening = st.host_of(key).is_some_and(|h| st.hosts[h].opening);
+            if st.host_open(key) >= self.limits.max_per_host || (opening && st.waiters[i].may_h2) {
                 i += 1;
                 continue;
             }
@@ -307,10 +412,53 @@ impl Pool {
         self.opened.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// The request that opened `conn` with an opener slot learnt its
+    /// protocol: share an HTTP/2 connection with the requests waiting for
+    /// it, or let them open HTTP/1.1 connections of their own.
+    ///
+    /// Called on the home runtime right after the handshake, before anyone
+    /// can drop the request, so `opening` is never left set.
+    pub(crate) fn connected(self: &Arc<Self>, key: &Key, conn: &Conn) {
+        let mut st = self.lock();
+        let Some(i) = st.host_of(key) else { return };
+        let host = &mut st.hosts[i];
+        host.opening = false;
+        match conn.h2_shared() {
+            Some((sender, active)) => {
+                let shared = Shared {
+                    sender,
+                    active,
+                    idle_since: None,
+                };
+                let mut k = 0;
+                while k < st.waiters.len() {
+                    if st.waiters[k].key == *key && st.waiters[k].may_h2 {
+                        if let Some(waiter) = st.waiters.remove(k) {
+                            if waiter.tx.send(Grant::Conn(shared.conn())).is_ok() {
+                                self.reused.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    } else {
+                        k += 1;
+                    }
+                }
+                st.hosts[i].shared = Some(shared);
+                // The reaper may be waiting for a first idle connection.
+                self.idle_added.notify_one();
+            }
+            None => {
+                host.h1_known = true;
+                self.grant_places(&mut st);
+            }
+        }
+    }
+
     /// Returns a connection whose response has ended: to the oldest request
     /// waiting for its origin, else to the idle list.
     pub(crate) fn checkin(&self, url: &Url, conn: Conn) {
-        if conn.sender.is_closed() {
+        // HTTP/2 handles are clones of the shared one: dropping it ends the
+        // stream's count, and the connection stays in the pool.
+        if conn.is_closed() || conn.is_h2() {
             return;
         }
         let mut conn = conn;
@@ -361,6 +509,7 @@ impl Pool {
     fn reap(&self, now: Instant) -> Option<Instant> {
         let timeout = self.limits.idle_timeout?;
         let mut expired = Vec::new();
+        let mut expired_shared = Vec::new();
         let mut next: Option<Instant> = None;
         {
             let mut st = self.lock();
@@ -368,15 +517,36 @@ impl Pool {
                 let (old, young): (Vec<Idle>, Vec<Idle>) = host
                     .idle
                     .drain(..)
-                    .partition(|idle| self.expired(idle, now) || idle.conn.sender.is_closed());
+                    .partition(|idle| self.expired(idle, now) || idle.conn.is_closed());
                 host.idle = young;
                 expired.extend(old);
                 for idle in &host.idle {
                     let at = idle.since + timeout;
                     next = Some(next.map_or(at, |n| n.min(at)));
                 }
+                if let Some(shared) = &mut host.shared {
+                    // Its streams end without telling the pool, so look
+                    // again after half the timeout.
+                    let busy = shared.active.load(Ordering::Relaxed) > 0;
+                    let since = if busy {
+                        None
+                    } else {
+                        Some(*shared.idle_since.get_or_insert(now))
+                    };
+                    shared.idle_since = since;
+                    match since {
+                        Some(since) if now.saturating_duration_since(since) >= timeout => {
+                            expired_shared.extend(host.shared.take());
+                        }
+                        _ => {
+                            let at = now + timeout / 2;
+                            next = Some(next.map_or(at, |n| n.min(at)));
+                        }
+                    }
+                }
             }
         }
+        drop(expired_shared);
         if !expired.is_empty() {
             tracing::debug!(count = expired.len(), "closing idle connections");
         }
@@ -404,10 +574,10 @@ impl Pool {
         let (hosts_idle, waiters) = {
             let mut st = self.lock();
             st.closed = true;
-            let idle: Vec<Vec<Idle>> = st
+            let idle: Vec<(Vec<Idle>, Option<Shared>)> = st
                 .hosts
                 .iter_mut()
-                .map(|h| std::mem::take(&mut h.idle))
+                .map(|h| (std::mem::take(&mut h.idle), h.shared.take()))
                 .collect();
             (idle, std::mem::take(&mut st.waiters))
         };
@@ -451,7 +621,7 @@ impl Pool {
             ..PoolStats::default()
         };
         for host in &st.hosts {
-            let idle = host.idle.len();
+            let idle = host.idle_count();
             stats.idle += idle;
             stats.hosts.push(HostStats {
                 host: host.key.host().to_owned(),

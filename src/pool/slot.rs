@@ -7,9 +7,10 @@ use url::Url;
 
 use super::Pool;
 
-/// An origin: host and port (the scheme is always http for now).
+/// An origin: scheme, host and port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Key {
+    https: bool,
     host: Arc<str>,
     port: u16,
 }
@@ -17,6 +18,7 @@ pub(crate) struct Key {
 impl Key {
     pub(crate) fn of(url: &Url) -> Key {
         Key {
+            https: url.scheme() == "https",
             host: url.host_str().unwrap_or_default().into(),
             port: url.port_or_known_default().unwrap_or(80),
         }
@@ -24,7 +26,9 @@ impl Key {
 
     /// Compares without allocating a key for `url`.
     pub(crate) fn matches(&self, url: &Url) -> bool {
-        Some(self.port) == url.port_or_known_default() && Some(&*self.host) == url.host_str()
+        Some(self.port) == url.port_or_known_default()
+            && Some(&*self.host) == url.host_str()
+            && self.https == (url.scheme() == "https")
     }
 
     pub(crate) fn host(&self) -> &str {
@@ -48,6 +52,9 @@ pub(crate) struct Slot {
     key: Key,
     /// Whether a connection was opened with it (for the `closed` counter).
     open: bool,
+    /// Whether other requests wait to share its connection if it turns out
+    /// to be HTTP/2 (see `Host::opening`).
+    opener: bool,
 }
 
 impl Slot {
@@ -56,7 +63,20 @@ impl Slot {
             pool: Some(pool),
             key,
             open: false,
+            opener: false,
         }
+    }
+
+    pub(super) fn make_opener(&mut self) {
+        self.opener = true;
+    }
+
+    pub(crate) fn is_opener(&self) -> bool {
+        self.opener
+    }
+
+    pub(crate) fn key(&self) -> &Key {
+        &self.key
     }
 
     /// Records that the connection is up.
@@ -81,7 +101,7 @@ impl Slot {
 impl Drop for Slot {
     fn drop(&mut self) {
         if let Some(pool) = self.pool.take() {
-            pool.release(&self.key, self.open);
+            pool.release(&self.key, self.open, self.opener);
         }
     }
 }

@@ -65,20 +65,31 @@ async fn exchange(
         timeout: _,
     } = req;
     let inner = &ticket.inner;
-    let Target { url, path, host } = target;
+    let Target {
+        url,
+        path,
+        absolute,
+        host,
+    } = target;
     let idempotent = is_idempotent(&method);
     let mut may_retry = true;
     loop {
         let (mut conn, reused) = acquire(inner, &url, !may_retry).await?;
+        // HTTP/2 takes the whole URL (its `:authority` replaces `Host`).
+        let (uri, host) = if conn.is_h2() {
+            (&absolute, None)
+        } else {
+            (&path, Some(&host))
+        };
         let request = build(
             &method,
-            &path,
-            &host,
+            uri,
+            host,
             &inner.config.default_headers,
             &headers,
             &body,
         );
-        let sent = conn.sender.try_send_request(request);
+        let sent = conn.send(request);
         let result = match read.as_mut() {
             None => sent.await,
             Some((after, sleep)) => {
@@ -119,7 +130,8 @@ async fn exchange(
 /// every place in the limits is taken) the first one to free up.
 async fn acquire(inner: &Inner, url: &Url, fresh: bool) -> Result<(Conn, bool), Error> {
     loop {
-        let grant = match inner.pool.acquire(url, !fresh)? {
+        let may_h2 = inner.dialer.may_h2(url);
+        let grant = match inner.pool.acquire(url, !fresh, may_h2)? {
             Acquire::Idle(conn) => Grant::Conn(conn),
             Acquire::Slot(slot) => Grant::Slot(slot),
             Acquire::Wait(waiting) => waiting.wait(inner.config.pool_timeout, &inner.home).await?,
@@ -129,13 +141,13 @@ async fn acquire(inner: &Inner, url: &Url, fresh: bool) -> Result<(Conn, bool), 
                 // A returned connection becomes ready once hyper has
                 // finished the previous exchange; one that the server closed
                 // fails here, before anything was sent.
-                if conn.sender.ready().await.is_ok() {
+                if conn.ready().await.is_ok() {
                     return Ok((conn, true));
                 }
             }
             Grant::Slot(slot) => {
                 let mut conn = inner.dialer.connect(url, slot).await?;
-                if let Err(e) = conn.sender.ready().await {
+                if let Err(e) = conn.ready().await {
                     return Err(map_send_error(inner, url, e));
                 }
                 return Ok((conn, false));
@@ -188,13 +200,13 @@ fn is_idempotent(method: &Method) -> bool {
 fn build(
     method: &Method,
     uri: &Uri,
-    host: &HeaderValue,
+    host: Option<&HeaderValue>,
     defaults: &HeaderMap,
     own: &HeaderMap,
     body: &Body,
 ) -> Request<Body> {
     let mut headers = HeaderMap::with_capacity(defaults.len() + own.len() + 1);
-    if !own.contains_key(header::HOST) {
+    if let (Some(host), false) = (host, own.contains_key(header::HOST)) {
         headers.insert(header::HOST, host.clone());
     }
     for (name, value) in defaults {

@@ -124,6 +124,12 @@ impl Home {
         Sentinel::start(self, work)
     }
 
+    /// A hyper executor that spawns on the home runtime (HTTP/2 needs one
+    /// for its connection and stream tasks).
+    pub(crate) fn executor(&self) -> HomeExec {
+        HomeExec(self.handle.clone())
+    }
+
     pub(crate) fn id(&self) -> tokio::runtime::Id {
         self.handle.id()
     }
@@ -136,6 +142,21 @@ impl std::fmt::Debug for Home {
             .field("current_thread", &self.current_thread)
             .field("alive", &self.is_alive())
             .finish()
+    }
+}
+
+/// Spawns hyper's background futures on the home runtime, whatever
+/// runtime is current (hyper-util's `TokioExecutor` is `tokio::spawn`).
+#[derive(Clone, Debug)]
+pub(crate) struct HomeExec(Handle);
+
+impl<F> hyper::rt::Executor<F> for HomeExec
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn execute(&self, fut: F) {
+        self.0.spawn(fut);
     }
 }
 

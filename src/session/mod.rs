@@ -88,10 +88,10 @@ impl Session {
         SessionBuilder::new()
     }
 
-    pub(crate) fn from_parts(config: Config, home: Home) -> Session {
-        Session {
-            inner: Arc::new(Inner::new(config, home)),
-        }
+    pub(crate) fn from_parts(config: Config, home: Home) -> Result<Session, Error> {
+        Ok(Session {
+            inner: Arc::new(Inner::new(config, home)?),
+        })
     }
 
     /// Starts a request with `method` to `url`.

@@ -38,14 +38,21 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
-    pub(crate) fn new(config: Config, home: Home) -> Inner {
+    pub(crate) fn new(config: Config, home: Home) -> Result<Inner, Error> {
+        #[cfg(feature = "rustls")]
+        let tls = config
+            .tls
+            .connector(config.versions == crate::config::Versions::Negotiate)?;
         let pool = Arc::new(Pool::new(config.limits()));
         let sentinel = home.start_sentinel(pool.clone().reaper());
         let dialer = Dialer {
             home: home.clone(),
             connect_timeout: config.connect_timeout,
+            versions: config.versions,
+            #[cfg(feature = "rustls")]
+            tls,
         };
-        Inner {
+        Ok(Inner {
             config,
             home,
             pool,
@@ -53,7 +60,7 @@ impl Inner {
             in_flight: Counter::default(),
             closed: AtomicBool::new(false),
             _sentinel: sentinel,
-        }
+        })
     }
 
     pub(crate) fn is_closed(&self) -> bool {

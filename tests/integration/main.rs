@@ -6,9 +6,15 @@
 mod support;
 
 mod api;
+mod close_deadline;
 mod faults;
 mod lifecycle;
+mod limits;
 mod requests;
 mod responses;
 mod runtime_guard;
+mod stats;
 mod timeouts;
+#[cfg(feature = "rustls")]
+mod tls;
+mod tracing;

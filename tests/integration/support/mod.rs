@@ -7,9 +7,13 @@
 // Each test module uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub(crate) mod gate;
+pub(crate) mod poll;
 pub(crate) mod raw;
 pub(crate) mod server;
 pub(crate) mod thread;
+#[cfg(feature = "rustls")]
+pub(crate) mod tls;
 
 use std::future::Future;
 use std::panic::Location;
@@ -85,6 +89,9 @@ pub(crate) struct Snapshot {
     pub(crate) requests: u64,
     /// POST, PUT and PATCH request bodies received in full.
     pub(crate) bodies: u64,
+    /// The most connections open at once (accepted and not yet seen
+    /// closed), measured each time one is accepted.
+    pub(crate) peak: u64,
 }
 
 /// Counters shared between a server thread and the test. Updates wake every
@@ -181,6 +188,16 @@ pub(crate) trait Observed {
     /// POST/PUT/PATCH bodies received in full so far.
     fn bodies_received(&self) -> u64 {
         self.counters().snapshot().bodies
+    }
+    /// The most connections that were open at once so far.
+    fn peak(&self) -> u64 {
+        self.counters().snapshot().peak
+    }
+    /// Waits (bounded) until at least `n` connections have been seen closed.
+    #[track_caller]
+    fn wait_closed(&self, n: u64, limit: Duration) -> impl Future<Output = Snapshot> {
+        self.counters()
+            .wait_until("enough closed connections", limit, move |s| s.closed >= n)
     }
     /// Waits (bounded) until exactly `n` connections are open.
     #[track_caller]

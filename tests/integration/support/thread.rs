@@ -119,7 +119,10 @@ async fn accept_loop<S, Fut>(
                 Err(_) => continue,
             },
         };
-        counters.update(|s| s.accepted += 1);
+        counters.update(|s| {
+            s.accepted += 1;
+            s.peak = s.peak.max(s.accepted - s.closed);
+        });
         let conn = serve(stream, counters.clone());
         let counters = counters.clone();
         tokio::spawn(async move {

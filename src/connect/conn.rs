@@ -1,0 +1,99 @@
+//! A connection as requests see it: an HTTP/1.1 one used by one request at
+//! a time, or an HTTP/2 one shared by concurrent requests.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use http::{Request, Response};
+use hyper::body::Incoming;
+use hyper::client::conn::{TrySendError, http1, http2};
+
+use crate::body::Body;
+
+/// One connection handle.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    sender: Sender,
+    /// For HTTP/2: counts this handle as an active stream of the shared
+    /// connection until dropped (when its response body ends).
+    _stream: Option<StreamGuard>,
+}
+
+#[derive(Debug)]
+enum Sender {
+    H1(http1::SendRequest<Body>),
+    H2(http2::SendRequest<Body>),
+}
+
+impl Conn {
+    pub(crate) fn h1(sender: http1::SendRequest<Body>) -> Conn {
+        Conn {
+            sender: Sender::H1(sender),
+            _stream: None,
+        }
+    }
+
+    pub(crate) fn h2(sender: http2::SendRequest<Body>, active: &Arc<AtomicUsize>) -> Conn {
+        Conn {
+            sender: Sender::H2(sender),
+            _stream: Some(StreamGuard::new(active)),
+        }
+    }
+
+    /// For HTTP/2: the handle to share and its count of active streams,
+    /// to keep in the pool.
+    pub(crate) fn h2_shared(&self) -> Option<(http2::SendRequest<Body>, Arc<AtomicUsize>)> {
+        match (&self.sender, &self._stream) {
+            (Sender::H2(sender), Some(stream)) => Some((sender.clone(), stream.0.clone())),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_h2(&self) -> bool {
+        matches!(self.sender, Sender::H2(_))
+    }
+
+    /// Whether the connection has closed.
+    pub(crate) fn is_closed(&self) -> bool {
+        match &self.sender {
+            Sender::H1(s) => s.is_closed(),
+            Sender::H2(s) => s.is_closed(),
+        }
+    }
+
+    /// Waits until the connection can take a request.
+    pub(crate) async fn ready(&mut self) -> hyper::Result<()> {
+        match &mut self.sender {
+            Sender::H1(s) => s.ready().await,
+            Sender::H2(s) => s.ready().await,
+        }
+    }
+
+    /// Sends `req`; when it was not sent at all, the error gives it back.
+    pub(crate) async fn send(
+        &mut self,
+        req: Request<Body>,
+    ) -> Result<Response<Incoming>, TrySendError<Request<Body>>> {
+        match &mut self.sender {
+            Sender::H1(s) => s.try_send_request(req).await,
+            Sender::H2(s) => s.try_send_request(req).await,
+        }
+    }
+}
+
+/// Counts one active stream on a shared HTTP/2 connection.
+#[derive(Debug)]
+struct StreamGuard(Arc<AtomicUsize>);
+
+impl StreamGuard {
+    fn new(active: &Arc<AtomicUsize>) -> StreamGuard {
+        active.fetch_add(1, Ordering::Relaxed);
+        StreamGuard(active.clone())
+    }
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
