@@ -100,6 +100,34 @@
 //! its query, status, reuse, elapsed time); connections log when they open
 //! and close.
 //!
+//! # HTTPS and HTTP/2
+//!
+//! `https://` URLs use rustls (feature `rustls`, on by default) with
+//! Mozilla's root certificates (`webpki-roots`); add private roots with
+//! [`SessionBuilder::add_root_certificate`], present a client certificate
+//! with [`SessionBuilder::identity`]. HTTP/2 is used when the server picks
+//! it during the TLS handshake (ALPN); [`SessionBuilder::http1_only`] turns
+//! that off and [`SessionBuilder::http2_prior_knowledge`] speaks HTTP/2 over
+//! plain TCP (h2c). Concurrent requests to an HTTP/2 origin share one
+//! connection, which the connection limits count once.
+//!
+//! ```no_run
+//! use clientsession::{Certificate, Session};
+//!
+//! # async fn run(pem: &[u8]) -> Result<(), clientsession::Error> {
+//! let session = Session::builder()
+//!     .add_root_certificate(Certificate::from_pem(pem)?)
+//!     .build()
+//!     .await?;
+//! let response = session.get("https://internal.example/").send().await?;
+//! println!("{:?}", response.version()); // HTTP/2.0 if the server chose it
+//! # Ok(()) }
+//! ```
+//!
+//! TLS failures are [`Error::Tls`], naming the host and the reason
+//! (untrusted certificate, name mismatch, expired, not a TLS server); the
+//! handshake counts against the connect timeout.
+//!
 //! # Limits and defaults
 //!
 //! | setting | default |
