@@ -5,10 +5,18 @@
 #
 # Builds the `instructions` bench target, starts its loopback server in a
 # separate process (so that only the client's instructions are counted),
-# then runs the client under `valgrind --tool=callgrind` with N=100 and
-# N=2100 sequential GET /small and prints (Ir(2100) - Ir(100)) / 2000:
-# the instructions one request costs on a warm connection, with setup,
-# connect and first-use costs cancelled out. Needs valgrind.
+# then runs the client under `valgrind --tool=callgrind` twice per client
+# and operation and prints (Ir(high) - Ir(low)) / (high - low): the
+# instructions one request costs on a warm connection, with setup, connect
+# and first-use costs cancelled out. Operations: get_small (sequential
+# GET /small, 13 bytes; N = 100 and 2100), post_64k (sequential POST of
+# 64 KiB to /upload; N = 100 and 1100) and download_1m (sequential GET of
+# 1 MiB; N = 20 and 220). Needs valgrind.
+#
+# CALLGRIND_OPS="get_small post_64k" picks the operations (default: all).
+#
+# Set CALLGRIND_KEEP=DIR to keep the callgrind output files there (for
+# `callgrind_annotate --inclusive=yes DIR/clientsession.get_small.2100.out`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -16,8 +24,9 @@ impls=("$@")
 if [ ${#impls[@]} -eq 0 ]; then
     impls=(clientsession hyper_util reqwest raw_conn)
 fi
-low=100
-high=2100
+# operation -> "low high" request counts
+declare -A counts=([get_small]="100 2100" [post_64k]="100 1100" [download_1m]="20 220")
+read -r -a ops <<<"${CALLGRIND_OPS:-get_small post_64k download_1m}"
 
 bin=$(cargo bench --bench instructions --no-run 2>&1 |
     sed -n 's/.*Executable .*(\(.*\)).*/\1/p' | tail -n1)
@@ -27,6 +36,8 @@ if [ -z "$bin" ]; then
 fi
 
 work=$(mktemp -d)
+out_dir=${CALLGRIND_KEEP:-$work}
+mkdir -p "$out_dir"
 BENCH_SERVE="$work/addr" "$bin" &
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -36,17 +47,21 @@ for _ in $(seq 100); do
 done
 addr=$(cat "$work/addr")
 
-# Total instructions (Ir) of one client run with N requests.
+# Total instructions (Ir) of one client run of operation $2 with N=$3.
 count() {
-    local impl=$1 n=$2 out="$work/$1.$2.out"
-    BENCH_ADDR="$addr" BENCH_IMPL="$impl" BENCH_N="$n" \
+    local impl=$1 op=$2 n=$3 out="$out_dir/$1.$2.$3.out"
+    BENCH_ADDR="$addr" BENCH_IMPL="$impl" BENCH_OP="$op" BENCH_N="$n" \
         valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" 2>/dev/null
     sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$out"
 }
 
-printf '%-14s %14s %14s %12s\n' impl "Ir(N=$low)" "Ir(N=$high)" "Ir/request"
-for impl in "${impls[@]}"; do
-    a=$(count "$impl" "$low")
-    b=$(count "$impl" "$high")
-    printf '%-14s %14s %14s %12s\n' "$impl" "$a" "$b" $(((b - a) / (high - low)))
+printf '%-10s %-14s %8s %14s %8s %14s %12s\n' op impl N Ir N Ir Ir/request
+for op in "${ops[@]}"; do
+    read -r low high <<<"${counts[$op]}"
+    for impl in "${impls[@]}"; do
+        a=$(count "$impl" "$op" "$low")
+        b=$(count "$impl" "$op" "$high")
+        printf '%-10s %-14s %8s %14s %8s %14s %12s\n' \
+            "$op" "$impl" "$low" "$a" "$high" "$b" $(((b - a) / (high - low)))
+    done
 done

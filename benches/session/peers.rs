@@ -1,8 +1,10 @@
 //! The clients under test, set up to match each other.
 //!
 //! `clientsession`, the hyper-util legacy `Client` and reqwest all get the
-//! same pool settings (idle timeout 4 s, at most 32 idle connections per
-//! host, `TCP_NODELAY`), HTTP/1.1 only, no proxy. `raw_conn` is the floor:
+//! same pool settings (idle timeout 4 s, at most 64 idle connections per
+//! host, `TCP_NODELAY`), HTTP/1.1 only, no proxy. 64 idle connections is
+//! the widest concurrency any bench uses, so that the concurrent benches
+//! measure pooled requests and not connection setup. `raw_conn` is the floor:
 //! `hyper::client::conn::http1` connections opened up front, with no pool,
 //! no URL parsing and no redirect or timeout logic.
 
@@ -24,8 +26,10 @@ use clientsession::Session;
 
 /// Pool idle timeout given to every client (clientsession's default).
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
-/// Idle connections kept per host by every client (clientsession's default).
-const POOL_MAX_IDLE_PER_HOST: usize = 32;
+/// Idle connections kept per host by every client: at least the widest
+/// concurrency of any bench (64 tasks), so that no bench reconnects once
+/// warm. (clientsession's default is 32.)
+const POOL_MAX_IDLE_PER_HOST: usize = 64;
 /// Connections `raw_conn` opens: one per task of the widest bench.
 pub(crate) const RAW_CONNS: usize = 64;
 
@@ -188,7 +192,7 @@ fn path_of(url: &str) -> &str {
         .map_or("/", |i| &url[after_scheme + i..])
 }
 
-/// The hyper-util legacy client with clientsession's pool settings.
+/// The hyper-util legacy client with the same pool settings.
 pub(crate) fn hyper_util_client() -> Client<HttpConnector, Full<Bytes>> {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
@@ -199,7 +203,7 @@ pub(crate) fn hyper_util_client() -> Client<HttpConnector, Full<Bytes>> {
         .build(connector)
 }
 
-/// A reqwest client with clientsession's pool settings. Built with rustls
+/// A reqwest client with the same pool settings. Built with rustls
 /// on the ring provider (never used: all traffic is plain HTTP).
 pub(crate) fn reqwest_client() -> reqwest::Client {
     // Err only means a provider is already installed, which is what we want.

@@ -113,9 +113,9 @@ fn get_small(c: &mut Criterion, rt: &Runtime, server: &Server) {
 }
 
 /// `concurrent_{n}/{impl}`: `n` tasks sharing one client each do one
-/// `GET /small`, timed until all `n` are done. With 64 tasks the pool keeps
-/// only 32 idle connections, so each round also opens up to 32 new ones;
-/// `raw_conn` has 64 connections opened up front and opens none.
+/// `GET /small`, timed until all `n` are done. Every pool keeps up to 64
+/// idle connections, so once warm no round opens a new one; `raw_conn` has
+/// 64 connections opened up front.
 fn concurrent(c: &mut Criterion, rt: &Runtime, server: &Server, n: usize) {
     let mut group = c.benchmark_group(format!("concurrent_{n}"));
     group.throughput(Throughput::Elements(n as u64));
