@@ -25,7 +25,7 @@ use tokio::sync::Mutex;
 use clientsession::Session;
 
 /// Pool idle timeout given to every client (clientsession's default).
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
+pub(crate) const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 /// Idle connections kept per host by every client: at least the widest
 /// concurrency of any bench (64 tasks), so that no bench reconnects once
 /// warm. (clientsession's default is 32.)

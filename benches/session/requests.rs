@@ -38,8 +38,13 @@ pub(crate) struct Ctx {
 impl Ctx {
     /// A context for `which`, built on `rt`.
     pub(crate) fn new(rt: &Runtime, which: Impl, server: &Server) -> Arc<Ctx> {
+        Ctx::with_peer(rt.block_on(Peer::new(which, server.addr())), server)
+    }
+
+    /// A context around an already built client.
+    fn with_peer(peer: Peer, server: &Server) -> Arc<Ctx> {
         Arc::new(Ctx {
-            peer: rt.block_on(Peer::new(which, server.addr())),
+            peer,
             small: server.url("/small"),
             upload: server.url("/upload"),
             big: server.url("/1m"),
@@ -91,6 +96,7 @@ pub(crate) fn benches(c: &mut Criterion, rt: &Runtime, server: &Server) {
     get_small(c, rt, server);
     concurrent(c, rt, server, 16);
     concurrent(c, rt, server, 64);
+    limits(c, rt, server);
     post_64k(c, rt, server);
     download_1m(c, rt, server);
 }
@@ -124,6 +130,43 @@ fn concurrent(c: &mut Criterion, rt: &Runtime, server: &Server, n: usize) {
         group.bench_function(which.name(), |b| {
             on_worker(b, rt, &ctx, move |ctx: Arc<Ctx>| async move {
                 let tasks: Vec<_> = (0..n)
+                    .map(|lane| {
+                        let ctx = ctx.clone();
+                        tokio::spawn(async move { ctx.get_small(lane).await })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await.expect("request task panicked");
+                }
+            });
+        });
+        ctx.close(rt);
+    }
+    group.finish();
+}
+
+/// `limits/{case}/clientsession`: the `concurrent_64` load through
+/// clientsession with no connection limit, with a limit it never reaches
+/// (64), and with one it does (8, so 56 requests wait in line each round):
+/// what the limits cost.
+fn limits(c: &mut Criterion, rt: &Runtime, server: &Server) {
+    const N: usize = 64;
+    let mut group = c.benchmark_group("limits");
+    group.throughput(Throughput::Elements(N as u64));
+    for (case, max) in [("unlimited", usize::MAX), ("max_64", 64), ("max_8", 8)] {
+        let session = rt
+            .block_on(
+                clientsession::Session::builder()
+                    .pool_idle_timeout(crate::peers::POOL_IDLE_TIMEOUT)
+                    .pool_max_idle_per_host(N)
+                    .max_connections(max)
+                    .build(),
+            )
+            .expect("build clientsession");
+        let ctx = Ctx::with_peer(Peer::ClientSession(session), server);
+        group.bench_function(format!("{case}/clientsession"), |b| {
+            on_worker(b, rt, &ctx, move |ctx: Arc<Ctx>| async move {
+                let tasks: Vec<_> = (0..N)
                     .map(|lane| {
                         let ctx = ctx.clone();
                         tokio::spawn(async move { ctx.get_small(lane).await })
