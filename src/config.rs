@@ -47,7 +47,10 @@ pub const DEFAULT_POOL_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) const USER_AGENT: &str = concat!("clientsession/", env!("CARGO_PKG_VERSION"));
 
 /// Everything a session was configured with. Immutable once built.
-#[derive(Debug, Clone)]
+///
+/// `Debug` is written by hand: default headers may carry secrets (an API
+/// key set with `default_header`), so only their names are shown.
+#[derive(Clone)]
 pub(crate) struct Config {
     /// Relative request URLs are appended to this one's path.
     pub(crate) base_url: Option<Url>,
@@ -74,16 +77,52 @@ pub(crate) struct Config {
     pub(crate) max_response_body: u64,
     /// Which HTTP versions to speak.
     pub(crate) versions: Versions,
+    /// How many redirects a request follows.
+    pub(crate) redirect: crate::redirect::Policy,
+    /// Whether every 4xx/5xx response becomes `Error::Status`.
+    pub(crate) raise_for_status: bool,
+    /// Whether the session keeps a cookie jar.
+    pub(crate) cookies: bool,
     /// Roots, client identity, versions; turned into a connector (shared
     /// per process for the defaults) by `TlsSettings::connector`.
     #[cfg(feature = "rustls")]
     pub(crate) tls: crate::tls::TlsSettings,
 }
 
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("base_url", &self.base_url.as_ref().map(Url::as_str))
+            .field(
+                "default_headers",
+                &self.default_headers.keys().collect::<Vec<_>>(),
+            )
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("pool_idle_timeout", &self.pool_idle_timeout)
+            .field("pool_max_idle_per_host", &self.pool_max_idle_per_host)
+            .field("max_connections", &self.max_connections)
+            .field("max_connections_per_host", &self.max_connections_per_host)
+            .field("pool_timeout", &self.pool_timeout)
+            .field("max_response_body", &self.max_response_body)
+            .field("versions", &self.versions)
+            .field("redirect", &self.redirect)
+            .field("raise_for_status", &self.raise_for_status)
+            .field("cookies", &self.cookies)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Default for Config {
     fn default() -> Config {
         let mut default_headers = HeaderMap::new();
         default_headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+        // The codings this build decodes (features `gzip`, `deflate`,
+        // `brotli`, `zstd`); none, none asked for.
+        if let Some(codings) = crate::response::accept_encoding() {
+            default_headers.insert(header::ACCEPT_ENCODING, codings);
+        }
         Config {
             base_url: None,
             default_headers,
@@ -97,6 +136,9 @@ impl Default for Config {
             pool_timeout: DEFAULT_POOL_TIMEOUT,
             max_response_body: DEFAULT_MAX_RESPONSE_BODY,
             versions: Versions::Negotiate,
+            redirect: crate::redirect::Policy::default(),
+            raise_for_status: false,
+            cookies: true,
             #[cfg(feature = "rustls")]
             tls: crate::tls::TlsSettings::default(),
         }

@@ -160,6 +160,17 @@ pub enum Error {
         url: Box<Url>,
     },
 
+    /// A redirect could not be followed: too many hops, a loop, a
+    /// `Location` that is not an http(s) URL, or a 307/308 that must send
+    /// again a streamed body that was already sent.
+    #[error("redirect from {url} not followed: {reason}")]
+    Redirect {
+        /// The URL that answered with the redirect.
+        url: Box<Url>,
+        /// Why it was not followed, and the fix where there is one.
+        reason: String,
+    },
+
     /// The connection to the server could not be opened (refused, name not
     /// resolved, unreachable).
     #[error("could not connect to {host}")]
@@ -228,6 +239,66 @@ pub enum Error {
     #[error("error reading the response body")]
     Body {
         /// The cause.
+        #[source]
+        source: BoxError,
+    },
+
+    /// The response body could not be decoded by
+    /// [`Response::json`](crate::Response::json): it is not valid JSON, it
+    /// ends too early, or its shape does not match the type asked for.
+    ///
+    /// `line` and `column` say where decoding stopped; the source error
+    /// says what was wrong there. Check the server's `Content-Type` and the
+    /// target type, or read the body with
+    /// [`Response::text`](crate::Response::text) to see it.
+    #[error("could not decode the response body as JSON at line {line} column {column}")]
+    Decode {
+        /// The line (from 1) where decoding stopped.
+        line: usize,
+        /// The column (from 1) where decoding stopped; 0 when the body
+        /// ended before anything was read.
+        column: usize,
+        /// The cause, from the decoder.
+        #[source]
+        source: BoxError,
+    },
+
+    /// A request body could not be built from the value given to `json()`,
+    /// `form()` or `multipart()`: the value cannot be serialized in that
+    /// format (for example a map with non-string keys in JSON, or a nested
+    /// struct in a form), or a multipart part was given an invalid MIME
+    /// type. (A value that `query()` cannot encode is an
+    /// [`Error::InvalidUrl`].)
+    ///
+    /// Reported by `send()`. Change the value, or serialize it yourself and
+    /// pass the bytes to `body()`.
+    #[error("invalid request body: {reason}")]
+    InvalidBody {
+        /// What could not be built, and why.
+        reason: String,
+        /// The cause, when a serializer reported one.
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// A compressed response body could not be decompressed: its
+    /// `Content-Encoding` names `encoding`, but the body is not valid data
+    /// of that kind, or it ends in the middle of it.
+    ///
+    /// A session asks for compressed bodies with its default
+    /// `Accept-Encoding` and decompresses them as they are read. To read a
+    /// body exactly as the server sent it, set your own `Accept-Encoding`
+    /// header on the request: that turns decompression off for its
+    /// response.
+    #[error(
+        "could not decompress the {encoding}-encoded response body: set your own \
+         `accept-encoding` header on the request to read it as sent"
+    )]
+    Decompress {
+        /// The `Content-Encoding` of the response: `"gzip"`, `"deflate"`,
+        /// `"br"` or `"zstd"`.
+        encoding: &'static str,
+        /// The cause, from the decoder.
         #[source]
         source: BoxError,
     },
@@ -336,6 +407,13 @@ pub(crate) fn invalid_header(name: &[u8], reason: impl Into<String>) -> Error {
     }
 }
 
+pub(crate) fn redirect(url: &Url, reason: String) -> Error {
+    Error::Redirect {
+        url: Box::new(url.clone()),
+        reason,
+    }
+}
+
 pub(crate) fn status(status: StatusCode, url: &Url) -> Error {
     Error::Status {
         status,
@@ -372,6 +450,33 @@ pub(crate) fn invalid_certificate(reason: impl Into<String>, source: Option<BoxE
     Error::InvalidCertificate {
         reason: reason.into(),
         source,
+    }
+}
+
+/// A JSON body that could not be decoded; `line`/`column` from serde_json.
+#[cfg(feature = "json")]
+pub(crate) fn decode(source: serde_json::Error) -> Error {
+    Error::Decode {
+        line: source.line(),
+        column: source.column(),
+        source: source.into(),
+    }
+}
+
+/// A request body that could not be built.
+#[cfg(any(feature = "json", feature = "multipart"))]
+pub(crate) fn invalid_body(reason: impl Into<String>, source: Option<BoxError>) -> Error {
+    Error::InvalidBody {
+        reason: reason.into(),
+        source,
+    }
+}
+
+/// A response body that its decoder rejected.
+pub(crate) fn decompress(encoding: &'static str, source: impl Into<BoxError>) -> Error {
+    Error::Decompress {
+        encoding,
+        source: source.into(),
     }
 }
 
@@ -442,6 +547,26 @@ mod tests {
             assert!(!msg.ends_with('.'), "{msg}");
             let first = msg.chars().next().unwrap_or('x');
             assert!(!first.is_uppercase(), "{msg}");
+        }
+    }
+
+    #[cfg(any(feature = "json", feature = "multipart"))]
+    #[test]
+    fn body_error_messages_are_lowercase_and_say_where() {
+        let err = invalid_body("could not serialize the value as JSON", None);
+        assert_eq!(
+            err.to_string(),
+            "invalid request body: could not serialize the value as JSON"
+        );
+        #[cfg(feature = "json")]
+        {
+            let bad = serde_json::from_slice::<serde_json::Value>(b"{\n  \"a\": tru }")
+                .expect_err("not JSON");
+            let msg = decode(bad).to_string();
+            assert_eq!(
+                msg,
+                "could not decode the response body as JSON at line 2 column 11"
+            );
         }
     }
 }

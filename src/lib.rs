@@ -128,6 +128,23 @@
 //! (untrusted certificate, name mismatch, expired, not a TLS server); the
 //! handshake counts against the connect timeout.
 //!
+//! # Streaming and compression
+//!
+//! A request body can be a stream, sent chunked as it is produced:
+//! [`Body::wrap_stream`] takes any `Stream` of byte chunks and
+//! [`Body::from_reader`] any tokio `AsyncRead`, such as a file. A response
+//! body can be read piece by piece with [`Response::chunk`] or as a
+//! `Stream` with [`Response::bytes_stream`], in constant memory.
+//!
+//! Responses compressed with gzip, deflate, Brotli or zstd are decompressed
+//! as they are read (one feature per coding, all on by default), and the
+//! session's `Accept-Encoding` lists those codings. The decompressed
+//! response has no `Content-Encoding` or `Content-Length` header, and the
+//! [`max_response_body`](SessionBuilder::max_response_body) limit counts
+//! decompressed bytes, so a small compressed body that would inflate to
+//! gigabytes ends in [`Error::BodyTooLarge`]. A request that sets its own
+//! `Accept-Encoding` header gets its response as the server sent it.
+//!
 //! # Limits and defaults
 //!
 //! | setting | default |
@@ -142,6 +159,7 @@
 //! | [`max_connections_per_host`](SessionBuilder::max_connections_per_host) | [no cap of its own](DEFAULT_MAX_CONNECTIONS_PER_HOST) |
 //! | [`pool_timeout`](SessionBuilder::pool_timeout) | [30 s](DEFAULT_POOL_TIMEOUT) |
 //! | `User-Agent` | `clientsession/<version>` |
+//! | `Accept-Encoding` | the enabled codings: `gzip, deflate, br, zstd` |
 //!
 //! # Features
 //!
@@ -150,6 +168,12 @@
 //! | `rustls` | yes | HTTPS through rustls with the ring crypto provider (needs only a C compiler to build): [`Certificate`], [`Identity`], [`TlsVersion`] and the TLS setters of [`SessionBuilder`] |
 //! | `webpki-roots` | yes | trust Mozilla's root certificates, bundled with the crate (implies `rustls`) |
 //! | `native-roots` | no | trust the operating system's root certificates too, through rustls-native-certs (implies `rustls`) |
+//! | `json` | yes | the serde helpers: [`RequestBuilder::json`], [`RequestBuilder::form`], [`RequestBuilder::query`] and [`Response::json`] (serde_json, serde_urlencoded); forms and query strings come with it rather than with a flag of their own |
+//! | `multipart` | no | `multipart/form-data` bodies: [`multipart::Form`] and [`RequestBuilder::multipart`] (no extra dependencies) |
+//! | `gzip` | yes | decompress `Content-Encoding: gzip` responses, and ask for them in `Accept-Encoding` (async-compression, flate2) |
+//! | `deflate` | yes | the same for `deflate` (zlib) |
+//! | `brotli` | yes | the same for `br` (Brotli) |
+//! | `zstd` | yes | the same for `zstd` (Zstandard; its C code builds with a C compiler alone) |
 //!
 //! Without `rustls` (`default-features = false`) the crate speaks plain
 //! HTTP only, and an `https://` URL is an [`Error::InvalidUrl`] that says
@@ -164,10 +188,16 @@ mod body;
 mod builder;
 mod config;
 mod connect;
+#[cfg(feature = "cookies")]
+mod cookie;
 mod counter;
 mod error;
 mod header;
+#[cfg(feature = "multipart")]
+#[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
+pub mod multipart;
 mod pool;
+pub mod redirect;
 mod request;
 mod response;
 mod runtime;
@@ -185,6 +215,8 @@ pub use crate::config::{
     DEFAULT_MAX_RESPONSE_BODY, DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_POOL_MAX_IDLE_PER_HOST,
     DEFAULT_POOL_TIMEOUT,
 };
+#[cfg(feature = "cookies")]
+pub use crate::cookie::CookieJar;
 pub use crate::error::{Error, Result, TimeoutKind};
 pub use crate::header::{IntoHeaderName, IntoHeaderValue};
 pub use crate::pool::{CloseOutcome, HostStats, PoolStats};

@@ -28,6 +28,13 @@ pub(crate) struct Target {
 }
 
 impl Target {
+    /// A target for a URL that did not come from the user as text (a
+    /// redirect's `Location`): checked like any other.
+    pub(crate) fn from_url(url: Url) -> Result<Target, Error> {
+        check_scheme(url.as_str(), &url)?;
+        Target::new(url)
+    }
+
     fn new(url: Url) -> Result<Target, Error> {
         let bad = |e: &dyn std::fmt::Display| error::invalid_url(url.as_str(), e.to_string());
         let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
@@ -41,6 +48,27 @@ impl Target {
             absolute,
             host,
         })
+    }
+}
+
+impl Target {
+    /// This target with `pairs` (already `application/x-www-form-urlencoded`)
+    /// appended to its query, after the query it has, for
+    /// `RequestBuilder::query`. The fragment is kept.
+    #[cfg(feature = "json")]
+    pub(crate) fn append_query(self, pairs: &str) -> Result<Target, Error> {
+        if pairs.is_empty() {
+            return Ok(self);
+        }
+        let mut url = self.url;
+        let query = match url.query() {
+            Some(old) if !old.is_empty() => format!("{old}&{pairs}"),
+            _ => pairs.to_owned(),
+        };
+        // `set_query` escapes only what a query may not hold, so the
+        // encoder's `%XX` and `+` pass through unchanged.
+        url.set_query(Some(&query));
+        Target::new(url)
     }
 }
 
@@ -297,5 +325,22 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[cfg(feature = "json")]
+    #[test]
+    fn appended_query_pairs_follow_the_existing_query() {
+        let b = base("http://h/v1");
+        let t = target("users?page=2#top", Some(&b)).unwrap();
+        let t = t.append_query("q=a+b&x=%26").unwrap();
+        assert_eq!(t.url.as_str(), "http://h/v1/users?page=2&q=a+b&x=%26#top");
+        assert_eq!(t.path, "/v1/users?page=2&q=a+b&x=%26");
+        let t = target("http://h/p", None)
+            .unwrap()
+            .append_query("a=1")
+            .unwrap();
+        assert_eq!(t.url.as_str(), "http://h/p?a=1");
+        let t = t.append_query("").unwrap();
+        assert_eq!(t.url.as_str(), "http://h/p?a=1");
     }
 }

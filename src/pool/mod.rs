@@ -221,7 +221,7 @@ impl Pool {
         reuse: bool,
         may_h2: bool,
     ) -> Result<Acquire, Error> {
-        let mut stale = Vec::new();
+        let mut stale = (Vec::new(), Vec::new());
         let found = self.acquire_locked(url, reuse, may_h2, &mut stale);
         // Dropped outside the lock: closing wakes the connection task.
         drop(stale);
@@ -233,7 +233,7 @@ impl Pool {
         url: &Url,
         reuse: bool,
         may_h2: bool,
-        stale: &mut Vec<Idle>,
+        (stale, stale_shared): &mut (Vec<Idle>, Vec<Shared>),
     ) -> Result<Acquire, Error> {
         let now = Instant::now();
         let mut st = self.lock();
@@ -291,6 +291,13 @@ impl Pool {
             // idle connections never starve another host.
             if let Some(victim) = st.hosts.iter_mut().find_map(|h| h.idle.pop()) {
                 stale.push(victim);
+            } else if let Some(host) = st.hosts.iter_mut().find(|h| {
+                !h.key.matches(url)
+                    && h.shared
+                        .as_ref()
+                        .is_some_and(|s| s.active.load(Ordering::Relaxed) == 0)
+            }) {
+                stale_shared.extend(host.shared.take());
             }
         }
         let id = st.next_waiter;
@@ -397,6 +404,30 @@ impl Pool {
         }
     }
 
+    /// An HTTP/2 stream ended. Its handle is a clone of the shared one:
+    /// dropping it ends the stream's count, and the connection stays in the
+    /// pool, unless it is now idle while requests for other origins wait
+    /// for a place, which closing it frees.
+    fn checkin_h2(&self, url: &Url, conn: Conn) {
+        drop(conn);
+        let mut st = self.lock();
+        if !self.starving(&st) {
+            return;
+        }
+        let Some(i) = st.host(url) else { return };
+        let idle = st.hosts[i]
+            .shared
+            .as_ref()
+            .is_some_and(|s| s.active.load(Ordering::Relaxed) == 0);
+        let shared = if idle {
+            st.hosts[i].shared.take()
+        } else {
+            None
+        };
+        drop(st);
+        drop(shared);
+    }
+
     /// Whether a waiting request could open a connection if the total
     /// limit had one more place.
     fn starving(&self, st: &State) -> bool {
@@ -456,9 +487,10 @@ impl Pool {
     /// Returns a connection whose response has ended: to the oldest request
     /// waiting for its origin, else to the idle list.
     pub(crate) fn checkin(&self, url: &Url, conn: Conn) {
-        // HTTP/2 handles are clones of the shared one: dropping it ends the
-        // stream's count, and the connection stays in the pool.
-        if conn.is_closed() || conn.is_h2() {
+        if conn.is_h2() {
+            return self.checkin_h2(url, conn);
+        }
+        if conn.is_closed() {
             return;
         }
         let mut conn = conn;

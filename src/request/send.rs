@@ -23,6 +23,7 @@ pub(super) struct Prepared {
     pub(super) headers: HeaderMap,
     pub(super) body: Body,
     pub(super) timeout: Option<Duration>,
+    pub(super) redirect: Option<crate::redirect::Policy>,
 }
 
 /// Sends `req` under its total timeout, if any, which then keeps running
@@ -38,24 +39,46 @@ pub(super) async fn send(req: Prepared) -> Result<Response, Error> {
             .map(|d| (d, Box::pin(inner.home.sleep(d)))),
     };
     let response = match timers.total.as_mut() {
-        None => exchange(req, &mut timers.read).await?,
+        None => follow(req, &mut timers.read).await?,
         Some(deadline) => tokio::select! {
             biased;
             fired = deadline.as_mut() => {
                 return Err(fired.err().unwrap_or(Error::Timeout(TimeoutKind::Total)));
             }
-            response = exchange(req, &mut timers.read) => response?,
+            response = follow(req, &mut timers.read) => response?,
         },
     };
     Ok(response.with_timers(timers))
 }
 
-/// Gets a connection, sends the request, waits for the head; retries once
-/// where that cannot duplicate a request.
-async fn exchange(
-    req: Prepared,
-    read: &mut Option<(Duration, std::pin::Pin<Box<HomeSleep>>)>,
-) -> Result<Response, Error> {
+type ReadTimer = Option<(Duration, std::pin::Pin<Box<HomeSleep>>)>;
+
+/// One hop's request, changed from hop to hop by redirects.
+struct Hop {
+    method: Method,
+    target: Target,
+    /// The request's own headers (session defaults are added by `build`).
+    headers: HeaderMap,
+    /// `None` once a body that can be sent only once was sent.
+    body: Option<Body>,
+    /// Set once the chain has left the first request's origin: credential
+    /// headers are no longer sent, not even on the way back.
+    strip_credentials: bool,
+}
+
+/// The body for the next attempt: a copy while the body can be sent again,
+/// the body itself (once) when it cannot.
+fn next_body(source: &mut Option<Body>) -> Option<Body> {
+    match source.as_ref().map(Body::try_clone) {
+        Some(Some(copy)) => Some(copy),
+        Some(None) => source.take(),
+        None => None,
+    }
+}
+
+/// Sends the request and follows redirects as the policy allows; stores
+/// and sends cookies on every hop.
+async fn follow(req: Prepared, read: &mut ReadTimer) -> Result<Response, Error> {
     let Prepared {
         ticket,
         method,
@@ -63,32 +86,165 @@ async fn exchange(
         headers,
         body,
         timeout: _,
+        redirect,
     } = req;
-    let inner = &ticket.inner;
-    let Target {
-        url,
-        path,
-        absolute,
-        host,
-    } = target;
-    let idempotent = is_idempotent(&method);
+    let inner = &*ticket.inner;
+    let policy = redirect.unwrap_or(inner.config.redirect);
+    let raise_for_status = inner.config.raise_for_status;
+    // The URLs requested so far; filled only once a redirect happens, so a
+    // request without one copies nothing.
+    let mut visited = Vec::new();
+    let mut hop = Hop {
+        method,
+        target,
+        headers,
+        body: Some(body),
+        strip_credentials: false,
+    };
+    let mut followed = 0;
+    let (head, conn, reused) = loop {
+        let (head, conn, reused) = exchange(inner, &mut hop, read).await?;
+        #[cfg(feature = "cookies")]
+        if let Some(jar) = &inner.cookies {
+            jar.store(&hop.target.url, head.headers());
+        }
+        let Some(next) = next_hop(&mut hop, &head, &mut visited, policy)? else {
+            break (head, conn, reused);
+        };
+        tracing::debug!(from = %hop.target.url, to = %next.url, status = %head.status(), "following redirect");
+        // The redirect's own body is not read: dropping it closes an
+        // HTTP/1.1 connection (or resets an HTTP/2 stream).
+        drop((head, conn));
+        hop.target = next;
+        followed += 1;
+    };
+    let response = Response::new(head, hop.target.url, conn, reused, ticket)
+        .with_redirects(followed)
+        .decompress(&hop.headers);
+    if raise_for_status {
+        return response.error_for_status();
+    }
+    Ok(response)
+}
+
+/// Where a redirect response leads, or `None` to return it as it is.
+fn next_hop(
+    hop: &mut Hop,
+    head: &http::Response<hyper::body::Incoming>,
+    visited: &mut Vec<Url>,
+    policy: crate::redirect::Policy,
+) -> Result<Option<Target>, Error> {
+    use crate::redirect::{self, Rewrite};
+    let Some(rewrite) = redirect::rewrite(head.status(), &hop.method) else {
+        return Ok(None);
+    };
+    let Some(location) = head.headers().get(header::LOCATION) else {
+        return Ok(None);
+    };
+    if policy.max() == 0 {
+        return Ok(None);
+    }
+    let from = &hop.target.url;
+    let followed = visited.len();
+    let fail = |reason: String| error::redirect(from, reason);
+    if followed >= policy.max() {
+        return Err(fail(format!(
+            "more than {} redirects: raise the limit with `redirect(Policy::limited(n))`",
+            policy.max()
+        )));
+    }
+    let location = location
+        .to_str()
+        .map_err(|_| fail("the Location header is not valid text".to_owned()))?;
+    let next = from
+        .join(location)
+        .map_err(|e| fail(format!("the Location {location:?} is not a valid URL: {e}")))?;
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(fail(format!(
+            "the Location {next} is not an http:// or https:// URL"
+        )));
+    }
+    if next == *from || visited.contains(&next) {
+        return Err(fail(format!("redirect loop: {next} was already requested")));
+    }
+    let next = crate::url::Target::from_url(next)?;
+    match rewrite {
+        Rewrite::ToGet => {
+            hop.method = Method::GET;
+            hop.body = Some(Body::empty());
+            for name in [
+                header::CONTENT_TYPE,
+                header::CONTENT_LENGTH,
+                header::TRANSFER_ENCODING,
+            ] {
+                hop.headers.remove(name);
+            }
+        }
+        Rewrite::Keep if hop.body.is_none() => {
+            return Err(fail(format!(
+                "a {} redirect must send the body again, and a streamed body can be sent only once: \
+                 use a body held in memory, or follow the redirect yourself",
+                head.status()
+            )));
+        }
+        Rewrite::Keep => {}
+    }
+    visited.push(from.clone());
+    if !crate::redirect::same_origin(&visited[0], &next.url) {
+        hop.strip_credentials = true;
+    }
+    if hop.strip_credentials {
+        for name in crate::redirect::SENSITIVE {
+            // `remove` drops every value of the name.
+            hop.headers.remove(name);
+        }
+    }
+    Ok(Some(next))
+}
+
+/// Gets a connection, sends one hop's request, waits for the head; retries
+/// once where that cannot duplicate a request.
+async fn exchange(
+    inner: &Inner,
+    hop: &mut Hop,
+    read: &mut ReadTimer,
+) -> Result<(http::Response<hyper::body::Incoming>, Conn, bool), Error> {
+    let Hop {
+        method,
+        target,
+        headers,
+        body: source,
+        strip_credentials,
+    } = hop;
+    let url = &target.url;
+    let idempotent = is_idempotent(method);
     let mut may_retry = true;
     loop {
-        let (mut conn, reused) = acquire(inner, &url, !may_retry).await?;
+        let Some(body) = next_body(source) else {
+            let reason = "the streamed request body was already sent".to_owned();
+            return Err(error::redirect(url, reason));
+        };
+        let (mut conn, reused) = acquire(inner, url, !may_retry).await?;
         // HTTP/2 takes the whole URL (its `:authority` replaces `Host`).
         let (uri, host) = if conn.is_h2() {
-            (&absolute, None)
+            (&target.absolute, None)
         } else {
-            (&path, Some(&host))
+            (&target.path, Some(&target.host))
         };
-        let request = build(
-            &method,
+        #[cfg(feature = "cookies")]
+        let cookie = inner.cookies.as_ref().and_then(|jar| jar.header_for(url));
+        #[cfg(not(feature = "cookies"))]
+        let cookie = None;
+        let request = build(Parts {
+            method,
             uri,
             host,
-            &inner.config.default_headers,
-            &headers,
-            &body,
-        );
+            defaults: &inner.config.default_headers,
+            own: headers,
+            cookie,
+            strip_credentials: *strip_credentials,
+            body,
+        });
         let sent = conn.send(request);
         let result = match read.as_mut() {
             None => sent.await,
@@ -104,23 +260,25 @@ async fn exchange(
             }
         };
         match result {
-            Ok(head) => return Ok(Response::new(head, url, conn, reused, ticket)),
+            Ok(head) => return Ok((head, conn, reused)),
             Err(e) => {
                 if !inner.home.is_alive() || inner.pool.is_aborted() {
-                    return Err(map_send_error(inner, &url, e.into_error()));
+                    return Err(map_send_error(inner, url, e.into_error()));
                 }
                 // Not sent at all: safe to retry whatever the method.
                 // Sent on a reused connection that the server had closed:
-                // safe only for idempotent requests.
+                // safe only for idempotent requests. Either way only with a
+                // body that can be sent again.
                 let not_sent = e.message().is_some();
                 let e = e.into_error();
                 let stale = reused && idempotent && is_stale(&e);
-                if may_retry && (not_sent || stale) {
+                let replayable = source.is_some();
+                if may_retry && replayable && (not_sent || stale) {
                     tracing::debug!(error = %e, %url, "retrying on a fresh connection");
                     may_retry = false;
                     continue;
                 }
-                return Err(map_send_error(inner, &url, e));
+                return Err(map_send_error(inner, url, e));
             }
         }
     }
@@ -194,30 +352,50 @@ fn is_idempotent(method: &Method) -> bool {
     )
 }
 
-/// Builds one attempt's request from the parts, which stay untouched for a
-/// possible retry. Header names and values are reference-counted, so this
-/// costs the one header map any request needs.
-fn build(
-    method: &Method,
-    uri: &Uri,
-    host: Option<&HeaderValue>,
-    defaults: &HeaderMap,
-    own: &HeaderMap,
-    body: &Body,
-) -> Request<Body> {
-    let mut headers = HeaderMap::with_capacity(defaults.len() + own.len() + 1);
+/// One attempt's request, built from parts that stay untouched for a
+/// retry or the next hop.
+struct Parts<'a> {
+    method: &'a Method,
+    uri: &'a Uri,
+    host: Option<&'a HeaderValue>,
+    defaults: &'a HeaderMap,
+    own: &'a HeaderMap,
+    /// From the cookie jar; a `Cookie` header set on the request wins.
+    cookie: Option<HeaderValue>,
+    strip_credentials: bool,
+    body: Body,
+}
+
+/// Builds one attempt's request. Header names and values are
+/// reference-counted, so this costs the one header map any request needs.
+fn build(parts: Parts<'_>) -> Request<Body> {
+    let Parts {
+        method,
+        uri,
+        host,
+        defaults,
+        own,
+        cookie,
+        strip_credentials,
+        body,
+    } = parts;
+    let mut headers = HeaderMap::with_capacity(defaults.len() + own.len() + 2);
     if let (Some(host), false) = (host, own.contains_key(header::HOST)) {
         headers.insert(header::HOST, host.clone());
     }
     for (name, value) in defaults {
-        if !own.contains_key(name) {
+        let credential = strip_credentials && crate::redirect::SENSITIVE.contains(name);
+        if !own.contains_key(name) && !credential {
             headers.append(name, value.clone());
         }
     }
     for (name, value) in own {
         headers.append(name, value.clone());
     }
-    let mut request = Request::new(body.replay());
+    if let (Some(cookie), false) = (cookie, headers.contains_key(header::COOKIE)) {
+        headers.insert(header::COOKIE, cookie);
+    }
+    let mut request = Request::new(body);
     *request.method_mut() = method.clone();
     *request.uri_mut() = uri.clone();
     *request.headers_mut() = headers;

@@ -1,5 +1,5 @@
-//! Reading a response body: timers, the end of the exchange, and what a
-//! broken connection means.
+//! Reading a response body: timers, the end of the exchange, what a
+//! broken connection means, and decompression on top of the raw pieces.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,8 +9,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body::Body as _;
 use hyper::body::Incoming;
+use sync_wrapper::SyncWrapper;
 use url::Url;
 
+use super::decode::{Decoder, Encoding, Step};
 use crate::connect::Conn;
 use crate::error::{self, Error, TimeoutKind};
 use crate::runtime::HomeSleep;
@@ -37,7 +39,16 @@ pub(crate) struct BodyReader {
     /// The announced length, to tell a complete body from a cut one.
     expected: Option<u64>,
     received: u64,
+    /// Set when the body is decompressed: `chunk` then hands out decoded
+    /// pieces. Boxed, as a decoder's state is large; `SyncWrapper` because
+    /// some decoders are `Send` but not `Sync`, and it is only used through
+    /// `&mut`.
+    decoder: Option<SyncWrapper<Box<Decoder>>>,
 }
+
+/// How many raw bytes may follow the end of a compressed body before we
+/// stop reading them and close the connection instead of reusing it.
+const MAX_TRAILING: u64 = 64 * 1024;
 
 impl BodyReader {
     pub(super) fn new(incoming: Incoming, conn: Conn, ticket: Ticket, url: &Url) -> BodyReader {
@@ -49,6 +60,7 @@ impl BodyReader {
             timers: Timers::default(),
             expected,
             received: 0,
+            decoder: None,
         };
         if reader.incoming.is_end_stream() {
             reader.finish(url);
@@ -56,8 +68,23 @@ impl BodyReader {
         reader
     }
 
+    /// The length of what `chunk` will hand out, when known: the announced
+    /// length, unless the body is decompressed.
     pub(super) fn expected(&self) -> Option<u64> {
-        self.expected
+        match self.decoder {
+            Some(_) => None,
+            None => self.expected,
+        }
+    }
+
+    /// Decompresses the body from now on; `false` (and nothing changes)
+    /// when the body has already ended, as for a `HEAD` or `304` answer.
+    pub(super) fn decode(&mut self, encoding: Encoding) -> bool {
+        if self.is_done() {
+            return false;
+        }
+        self.decoder = Some(SyncWrapper::new(Box::new(Decoder::new(encoding))));
+        true
     }
 
     /// Whether the body has ended (or failed) and the exchange is over.
@@ -86,8 +113,49 @@ impl BodyReader {
         }
     }
 
-    /// The next piece of the body; `None` at its end.
+    /// The next piece of the body, decoded if it is compressed; `None` at
+    /// its end.
     pub(super) async fn chunk(&mut self, url: &Url) -> Result<Option<Bytes>, Error> {
+        loop {
+            let Some(decoder) = self.decoder.as_mut().map(SyncWrapper::get_mut) else {
+                return self.raw_chunk(url).await;
+            };
+            match decoder.step() {
+                Ok(Step::Data(data)) => return Ok(Some(data)),
+                Ok(Step::End) => return self.drain(url).await.map(|()| None),
+                Err(e) => return Err(self.fail(e)),
+                Ok(Step::NeedInput) => {}
+            }
+            // The decoder's borrow has ended: read the next raw piece (under
+            // the timers) and hand it over. Cancelling this await loses
+            // nothing, as the piece is only taken once it is ready.
+            let input = self.raw_chunk(url).await?;
+            if let Some(decoder) = self.decoder.as_mut() {
+                decoder.get_mut().feed(input);
+            }
+        }
+    }
+
+    /// After the end of a compressed body: reads what is left of the raw
+    /// body (usually nothing but its end) so that the connection can go
+    /// back to the pool; more than [`MAX_TRAILING`] bytes of it, and the
+    /// connection is closed instead.
+    async fn drain(&mut self, url: &Url) -> Result<(), Error> {
+        let mut left = MAX_TRAILING;
+        while let Some(piece) = self.raw_chunk(url).await? {
+            let Some(rest) = left.checked_sub(piece.len() as u64) else {
+                self.conn = None;
+                self.ticket = None;
+                break;
+            };
+            left = rest;
+        }
+        Ok(())
+    }
+
+    /// The next raw piece of the body, as the server sent it; `None` at its
+    /// end.
+    async fn raw_chunk(&mut self, url: &Url) -> Result<Option<Bytes>, Error> {
         loop {
             if self.is_done() {
                 return Ok(None);

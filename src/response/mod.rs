@@ -1,6 +1,7 @@
 //! `Response`: the status and headers, and a body read on demand.
 
 mod body;
+mod decode;
 
 use std::fmt;
 
@@ -14,6 +15,7 @@ use crate::error::{self, Error};
 use crate::session::state::Ticket;
 use body::BodyReader;
 pub(crate) use body::Timers;
+pub(crate) use decode::accept_encoding;
 
 /// A response: status and headers at once, the body when you read it.
 ///
@@ -33,6 +35,8 @@ pub struct Response {
     limit: u64,
     /// Whether the connection had served a request before.
     reused: bool,
+    /// How many redirects led here.
+    redirects: usize,
     body: BodyReader,
 }
 
@@ -54,8 +58,20 @@ impl Response {
             url,
             limit,
             reused,
+            redirects: 0,
             body,
         }
+    }
+
+    pub(crate) fn with_redirects(mut self, redirects: usize) -> Response {
+        self.redirects = redirects;
+        self
+    }
+
+    /// How many redirects were followed to get this response (its
+    /// [`url`](Response::url) is the last one's target).
+    pub fn redirects(&self) -> usize {
+        self.redirects
     }
 
     /// Whether the request went over a connection that an earlier request
@@ -91,7 +107,8 @@ impl Response {
 
     /// The length of the body that will be read, when the server announced
     /// it (`Content-Length`). `Some(0)` for responses without a body, such
-    /// as answers to `HEAD`.
+    /// as answers to `HEAD`; `None` for a body that is decompressed, whose
+    /// decoded length is not known in advance.
     pub fn content_length(&self) -> Option<u64> {
         self.body.expected()
     }
@@ -187,5 +204,108 @@ impl fmt::Debug for Response {
             .field("url", &self.url.as_str())
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
+    }
+}
+
+// ===== JSON (feature `json`) =====
+
+#[cfg(feature = "json")]
+impl Response {
+    /// Reads the whole body and decodes it as JSON into a `T`.
+    ///
+    /// The body is read as by [`bytes`](Response::bytes), so the session's
+    /// [`max_response_body`](crate::SessionBuilder::max_response_body)
+    /// applies. The `Content-Type` is not checked: a server that sends JSON
+    /// as `text/plain` still works. Decode into `serde_json::Value` to
+    /// accept any JSON.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decode`] when the body is not valid JSON or does not match
+    /// `T`; its `line` and `column` say where decoding stopped. And the
+    /// errors of [`bytes`](Response::bytes), such as
+    /// [`Error::BodyTooLarge`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::collections::HashMap;
+    /// use clientsession::{Error, Session};
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), clientsession::Error> {
+    /// let session = Session::new()?;
+    /// let response = session.get("http://127.0.0.1:8080/config").send().await?;
+    /// match response.json::<HashMap<String, u32>>().await {
+    ///     Ok(config) => println!("{} settings", config.len()),
+    ///     Err(Error::Decode { line, column, .. }) => {
+    ///         eprintln!("the server sent bad JSON (line {line}, column {column})")
+    ///     }
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+    pub async fn json<T: serde::de::DeserializeOwned>(self) -> Result<T, Error> {
+        let bytes = self.bytes().await?;
+        serde_json::from_slice(&bytes).map_err(error::decode)
+    }
+}
+
+// ===== streaming and decompression =====
+
+impl Response {
+    /// The body as a [`Stream`](futures_core::Stream) of pieces, as they
+    /// arrive, for use with stream combinators (`futures::StreamExt`,
+    /// `tokio_util::io::StreamReader`, ...).
+    ///
+    /// The same as calling [`chunk`](Response::chunk) until it returns
+    /// `None`: the pieces are decompressed, no `max_response_body` limit
+    /// applies, and the read and total timeouts keep running. The stream
+    /// ends after the first error.
+    ///
+    /// # Errors
+    ///
+    /// The stream yields the errors of [`chunk`](Response::chunk).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use futures_util::StreamExt;
+    ///
+    /// # async fn run(session: clientsession::Session) -> Result<(), clientsession::Error> {
+    /// let response = session.get("http://127.0.0.1:8080/big").send().await?;
+    /// let mut stream = std::pin::pin!(response.bytes_stream());
+    /// let mut total = 0;
+    /// while let Some(piece) = stream.next().await {
+    ///     total += piece?.len();
+    /// }
+    /// println!("{total} bytes");
+    /// # Ok(()) }
+    /// ```
+    pub fn bytes_stream(self) -> impl futures_core::Stream<Item = Result<Bytes, Error>> + Send {
+        futures_util::stream::try_unfold(self, |mut response| async move {
+            Ok(response.chunk().await?.map(|piece| (piece, response)))
+        })
+    }
+
+    /// Decompresses the body by its `Content-Encoding`, unless the request
+    /// set its own `Accept-Encoding` (`own` holds the request's own headers,
+    /// without the session's defaults): a caller who negotiates the
+    /// encoding reads the body as sent. A decompressed response loses its
+    /// `Content-Encoding` and `Content-Length` headers, which describe the
+    /// compressed body, and its `content_length()` becomes `None`.
+    ///
+    /// Called by the send pipeline on the final response.
+    pub(crate) fn decompress(mut self, own: &HeaderMap) -> Response {
+        if own.contains_key(http::header::ACCEPT_ENCODING) {
+            return self;
+        }
+        if let Some(encoding) = decode::Encoding::from_headers(&self.headers) {
+            if self.body.decode(encoding) {
+                self.headers.remove(http::header::CONTENT_ENCODING);
+                self.headers.remove(http::header::CONTENT_LENGTH);
+            }
+        }
+        self
     }
 }

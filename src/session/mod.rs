@@ -102,6 +102,14 @@ impl Session {
         RequestBuilder::new(self.clone(), method, url.as_ref())
     }
 
+    /// The session's cookie jar; `None` when it was built with
+    /// [`cookies(false)`](SessionBuilder::cookies).
+    #[cfg(feature = "cookies")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cookies")))]
+    pub fn cookie_jar(&self) -> Option<&crate::cookie::CookieJar> {
+        self.inner.cookies.as_ref()
+    }
+
     /// Starts a `GET` request. See [`request`](Session::request).
     ///
     /// # Examples

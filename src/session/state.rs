@@ -25,6 +25,9 @@ pub(crate) struct Inner {
     /// Requests that have started and whose response body has not ended
     /// or been dropped. `close()` waits for it to reach zero.
     pub(crate) in_flight: Counter,
+    /// The cookie jar, unless the session was built with `cookies(false)`.
+    #[cfg(feature = "cookies")]
+    pub(crate) cookies: Option<crate::cookie::CookieJar>,
     /// Set once by `close()`; new requests fail with `Error::Closed`.
     ///
     /// Ordering with `in_flight` (both `SeqCst`): a request counts itself
@@ -53,6 +56,8 @@ impl Inner {
             tls,
         };
         Ok(Inner {
+            #[cfg(feature = "cookies")]
+            cookies: config.cookies.then(crate::cookie::CookieJar::new),
             config,
             home,
             pool,

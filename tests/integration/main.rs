@@ -6,14 +6,31 @@
 mod support;
 
 mod api;
+mod auth;
 mod close_deadline;
+#[cfg(feature = "cookies")]
+mod cookies;
+#[cfg(all(
+    feature = "gzip",
+    feature = "deflate",
+    feature = "brotli",
+    feature = "zstd"
+))]
+mod decompression;
 mod faults;
+mod h2;
+#[cfg(feature = "json")]
+mod json;
 mod lifecycle;
 mod limits;
+#[cfg(feature = "multipart")]
+mod multipart;
+mod redirects;
 mod requests;
 mod responses;
 mod runtime_guard;
 mod stats;
+mod streaming;
 mod timeouts;
 #[cfg(feature = "rustls")]
 mod tls;

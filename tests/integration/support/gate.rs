@@ -17,9 +17,25 @@ pub(crate) struct Gate {
 }
 
 impl Gate {
+    /// A gate that holds every answer until [`Gate::release`].
+    pub(crate) fn closed() -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(0)),
+        }
+    }
+
     /// Lets `n` more answers go (held ones first, then future ones).
     pub(crate) fn release(&self, n: usize) {
         self.permits.add_permits(n);
+    }
+
+    /// Waits until this answer is let go; for handlers of other servers.
+    pub(crate) async fn pass(&self) {
+        self.permits
+            .acquire()
+            .await
+            .expect("the gate is never closed")
+            .forget();
     }
 }
 

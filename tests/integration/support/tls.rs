@@ -1,6 +1,7 @@
-//! An in-process HTTPS server (tokio-rustls in front of hyper's HTTP/1.1
-//! server) on its own thread and runtime, and a test CA that makes its
-//! certificates at test time with rcgen.
+//! In-process HTTPS servers (tokio-rustls in front of hyper's HTTP/1.1
+//! server, or in front of HTTP/2 and HTTP/1.1 chosen by ALPN) on their own
+//! thread and runtime, and a test CA that makes its certificates at test
+//! time with rcgen.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,6 +17,7 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 use tokio_rustls::TlsAcceptor;
 
+use super::h2::{Handler, Seen, serve_negotiated};
 use super::server::text;
 use super::thread::ServerThread;
 use super::{Counters, Observed};
@@ -94,7 +96,7 @@ impl TlsServer {
     /// Serves `cert`. With `client_ca`, a client certificate signed by it
     /// is required (mutual TLS).
     pub(crate) fn new(cert: &TestCert, client_ca: Option<&TestCa>) -> Self {
-        let acceptor = TlsAcceptor::from(Arc::new(server_config(cert, client_ca)));
+        let acceptor = TlsAcceptor::from(Arc::new(server_config(cert, client_ca, &[b"http/1.1"])));
         let failed_handshakes = Arc::new(AtomicU64::new(0));
         let failed = failed_handshakes.clone();
         let thread = ServerThread::spawn("tls-server", move |tcp, counters| {
@@ -123,7 +125,7 @@ impl Observed for TlsServer {
     }
 }
 
-fn server_config(cert: &TestCert, client_ca: Option<&TestCa>) -> ServerConfig {
+fn server_config(cert: &TestCert, client_ca: Option<&TestCa>, alpn: &[&[u8]]) -> ServerConfig {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -142,7 +144,7 @@ fn server_config(cert: &TestCert, client_ca: Option<&TestCa>) -> ServerConfig {
     let mut config = builder
         .with_single_cert(vec![cert.der.clone()], cert.key.clone_key())
         .expect("server certificate");
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     config
 }
 
@@ -167,4 +169,84 @@ async fn serve(
         .keep_alive(true)
         .serve_connection(TokioIo::new(tls), service)
         .await;
+}
+
+// ---------------------------------------------------------------------------
+
+/// A loopback HTTPS server whose ALPN offers `h2` and `http/1.1`: it serves
+/// HTTP/2 to clients that pick `h2` and HTTP/1.1 to the others, answering
+/// with `handler`, and counts connections like [`super::TestServer`].
+#[derive(Debug)]
+pub(crate) struct TlsH2Server {
+    thread: ServerThread,
+    seen: Arc<Seen>,
+    failed_handshakes: Arc<AtomicU64>,
+}
+
+impl TlsH2Server {
+    /// Serves `cert`, answering every request with `handler`.
+    pub(crate) fn new(cert: &TestCert, handler: Handler) -> Self {
+        let acceptor =
+            TlsAcceptor::from(Arc::new(server_config(cert, None, &[b"h2", b"http/1.1"])));
+        let seen = Arc::new(Seen::default());
+        let failed_handshakes = Arc::new(AtomicU64::new(0));
+        let thread = {
+            let (seen, failed) = (seen.clone(), failed_handshakes.clone());
+            ServerThread::spawn("tls-h2-server", move |tcp, counters| {
+                serve_alpn(
+                    acceptor.clone(),
+                    tcp,
+                    handler.clone(),
+                    counters,
+                    seen.clone(),
+                    failed.clone(),
+                )
+            })
+        };
+        Self {
+            thread,
+            seen,
+            failed_handshakes,
+        }
+    }
+
+    /// `https://localhost:<port><path>`: the server listens on 127.0.0.1.
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("https://localhost:{}{}", self.thread.addr().port(), path)
+    }
+
+    /// What it saw beyond the counters.
+    pub(crate) fn seen(&self) -> &Seen {
+        &self.seen
+    }
+
+    /// TLS handshakes that failed on the server's side so far.
+    pub(crate) fn failed_handshakes(&self) -> u64 {
+        self.failed_handshakes.load(Ordering::SeqCst)
+    }
+}
+
+impl Observed for TlsH2Server {
+    fn counters(&self) -> &Counters {
+        self.thread.counters()
+    }
+}
+
+async fn serve_alpn(
+    acceptor: TlsAcceptor,
+    tcp: tokio::net::TcpStream,
+    handler: Handler,
+    counters: Arc<Counters>,
+    seen: Arc<Seen>,
+    failed: Arc<AtomicU64>,
+) {
+    let tls = match acceptor.accept(tcp).await {
+        Ok(tls) => tls,
+        Err(_) => {
+            failed.fetch_add(1, Ordering::SeqCst);
+            return;
+        }
+    };
+    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
+    serve_negotiated(tls, h2, handler, counters, seen).await;
 }
