@@ -145,6 +145,16 @@
 //! gigabytes ends in [`Error::BodyTooLarge`]. A request that sets its own
 //! `Accept-Encoding` header gets its response as the server sent it.
 //!
+//! # Redirects, cookies, JSON and auth
+//!
+//! Redirects are followed (up to 10, [`redirect::Policy`]); credentials
+//! never follow a redirect to another origin. Every session keeps a cookie
+//! jar. With the `json` feature, [`RequestBuilder::json`],
+//! [`RequestBuilder::form`], [`RequestBuilder::query`] and
+//! [`Response::json`] speak serde; [`RequestBuilder::basic_auth`] and
+//! [`RequestBuilder::bearer_auth`] (and the same on [`SessionBuilder`]) mark
+//! their header values sensitive.
+//!
 //! # Limits and defaults
 //!
 //! | setting | default |
@@ -174,6 +184,7 @@
 //! | `deflate` | yes | the same for `deflate` (zlib) |
 //! | `brotli` | yes | the same for `br` (Brotli) |
 //! | `zstd` | yes | the same for `zstd` (Zstandard; its C code builds with a C compiler alone) |
+//! | `cookies` | yes | a cookie jar in every session: [`CookieJar`], [`Session::cookie_jar`], [`SessionBuilder::cookies`] (RFC 6265 rules by cookie_store) |
 //!
 //! Without `rustls` (`default-features = false`) the crate speaks plain
 //! HTTP only, and an `https://` URL is an [`Error::InvalidUrl`] that says
