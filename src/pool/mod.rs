@@ -17,12 +17,14 @@
 //! The lock is a `std` mutex held for short bookkeeping only, never across
 //! an await; connections are dropped (closed) after it is released.
 
+mod reap;
+mod shared;
 mod slot;
 mod stats;
 mod wait;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -30,11 +32,9 @@ use tokio::sync::{Notify, oneshot};
 use tokio::time::Instant;
 use url::Url;
 
-use hyper::client::conn::http2;
-
-use crate::body::Body;
 use crate::connect::Conn;
 use crate::error::Error;
+use shared::Shared;
 pub(crate) use slot::{Key, Slot};
 pub use stats::{CloseOutcome, HostStats, PoolStats};
 pub(crate) use wait::{Grant, Waiting};
@@ -122,22 +122,6 @@ impl Host {
             .as_ref()
             .is_some_and(|s| s.active.load(Ordering::Relaxed) == 0);
         self.idle.len() + usize::from(shared_idle)
-    }
-}
-
-/// A shared HTTP/2 connection.
-#[derive(Debug)]
-struct Shared {
-    sender: http2::SendRequest<Body>,
-    /// Requests on it whose response has not ended.
-    active: Arc<AtomicUsize>,
-    /// When the reaper first saw it without streams.
-    idle_since: Option<Instant>,
-}
-
-impl Shared {
-    fn conn(&self) -> Conn {
-        Conn::h2(self.sender.clone(), &self.active)
     }
 }
 
@@ -404,30 +388,6 @@ impl Pool {
         }
     }
 
-    /// An HTTP/2 stream ended. Its handle is a clone of the shared one:
-    /// dropping it ends the stream's count, and the connection stays in the
-    /// pool, unless it is now idle while requests for other origins wait
-    /// for a place, which closing it frees.
-    fn checkin_h2(&self, url: &Url, conn: Conn) {
-        drop(conn);
-        let mut st = self.lock();
-        if !self.starving(&st) {
-            return;
-        }
-        let Some(i) = st.host(url) else { return };
-        let idle = st.hosts[i]
-            .shared
-            .as_ref()
-            .is_some_and(|s| s.active.load(Ordering::Relaxed) == 0);
-        let shared = if idle {
-            st.hosts[i].shared.take()
-        } else {
-            None
-        };
-        drop(st);
-        drop(shared);
-    }
-
     /// Whether a waiting request could open a connection if the total
     /// limit had one more place.
     fn starving(&self, st: &State) -> bool {
@@ -441,47 +401,6 @@ impl Pool {
     /// A new connection is up.
     pub(crate) fn opened(&self) {
         self.opened.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// The request that opened `conn` with an opener slot learnt its
-    /// protocol: share an HTTP/2 connection with the requests waiting for
-    /// it, or let them open HTTP/1.1 connections of their own.
-    ///
-    /// Called on the home runtime right after the handshake, before anyone
-    /// can drop the request, so `opening` is never left set.
-    pub(crate) fn connected(self: &Arc<Self>, key: &Key, conn: &Conn) {
-        let mut st = self.lock();
-        let Some(i) = st.host_of(key) else { return };
-        let host = &mut st.hosts[i];
-        host.opening = false;
-        match conn.h2_shared() {
-            Some((sender, active)) => {
-                let shared = Shared {
-                    sender,
-                    active,
-                    idle_since: None,
-                };
-                let mut k = 0;
-                while k < st.waiters.len() {
-                    if st.waiters[k].key == *key && st.waiters[k].may_h2 {
-                        if let Some(waiter) = st.waiters.remove(k) {
-                            if waiter.tx.send(Grant::Conn(shared.conn())).is_ok() {
-                                self.reused.fetch_add(1, Ordering::Relaxed);
-                            }
-                        }
-                    } else {
-                        k += 1;
-                    }
-                }
-                st.hosts[i].shared = Some(shared);
-                // The reaper may be waiting for a first idle connection.
-                self.idle_added.notify_one();
-            }
-            None => {
-                host.h1_known = true;
-                self.grant_places(&mut st);
-            }
-        }
     }
 
     /// Returns a connection whose response has ended: to the oldest request
@@ -537,69 +456,6 @@ impl Pool {
         }
     }
 
-    /// Closes expired idle connections; returns when the next one expires.
-    fn reap(&self, now: Instant) -> Option<Instant> {
-        let timeout = self.limits.idle_timeout?;
-        let mut expired = Vec::new();
-        let mut expired_shared = Vec::new();
-        let mut next: Option<Instant> = None;
-        {
-            let mut st = self.lock();
-            for host in &mut st.hosts {
-                let (old, young): (Vec<Idle>, Vec<Idle>) = host
-                    .idle
-                    .drain(..)
-                    .partition(|idle| self.expired(idle, now) || idle.conn.is_closed());
-                host.idle = young;
-                expired.extend(old);
-                for idle in &host.idle {
-                    let at = idle.since + timeout;
-                    next = Some(next.map_or(at, |n| n.min(at)));
-                }
-                if let Some(shared) = &mut host.shared {
-                    // Its streams end without telling the pool, so look
-                    // again after half the timeout.
-                    let busy = shared.active.load(Ordering::Relaxed) > 0;
-                    let since = if busy {
-                        None
-                    } else {
-                        Some(*shared.idle_since.get_or_insert(now))
-                    };
-                    shared.idle_since = since;
-                    match since {
-                        Some(since) if now.saturating_duration_since(since) >= timeout => {
-                            expired_shared.extend(host.shared.take());
-                        }
-                        _ => {
-                            let at = now + timeout / 2;
-                            next = Some(next.map_or(at, |n| n.min(at)));
-                        }
-                    }
-                }
-            }
-        }
-        drop(expired_shared);
-        if !expired.is_empty() {
-            tracing::debug!(count = expired.len(), "closing idle connections");
-        }
-        next
-    }
-
-    /// The idle reaper: runs on the home runtime for the whole life of the
-    /// session (it is the session's sentinel work), sleeping until the next
-    /// connection expires, or until one arrives when the pool is empty.
-    pub(crate) async fn reaper(self: Arc<Self>) {
-        if self.limits.idle_timeout.is_none() {
-            return std::future::pending().await;
-        }
-        loop {
-            match self.reap(Instant::now()) {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => self.idle_added.notified().await,
-            }
-        }
-    }
-
     /// Closes every idle connection and ends every wait; from now on the
     /// pool opens nothing and keeps nothing.
     pub(crate) fn clear(&self) {
@@ -639,50 +495,5 @@ impl Pool {
             }
             notified.await;
         }
-    }
-
-    /// A consistent snapshot of the gauges, and the counters.
-    pub(crate) fn stats(&self) -> PoolStats {
-        let st = self.lock();
-        let mut stats = PoolStats {
-            open: st.open,
-            waiting: st.waiters.len(),
-            opened: self.opened.load(Ordering::Relaxed),
-            closed: self.closed.load(Ordering::Relaxed),
-            reused: self.reused.load(Ordering::Relaxed),
-            ..PoolStats::default()
-        };
-        for host in &st.hosts {
-            let idle = host.idle_count();
-            stats.idle += idle;
-            stats.hosts.push(HostStats {
-                host: host.key.host().to_owned(),
-                port: host.key.port(),
-                open: host.open,
-                idle,
-                in_use: host.open.saturating_sub(idle),
-                waiting: st.waiters.iter().filter(|w| w.key == host.key).count(),
-            });
-        }
-        for waiter in &st.waiters {
-            if st.host_of(&waiter.key).is_none() {
-                if let Some(h) = stats
-                    .hosts
-                    .iter_mut()
-                    .find(|h| h.host == waiter.key.host() && h.port == waiter.key.port())
-                {
-                    h.waiting += 1;
-                } else {
-                    stats.hosts.push(HostStats {
-                        host: waiter.key.host().to_owned(),
-                        port: waiter.key.port(),
-                        waiting: 1,
-                        ..HostStats::default()
-                    });
-                }
-            }
-        }
-        stats.in_use = stats.open.saturating_sub(stats.idle);
-        stats
     }
 }

@@ -1,5 +1,7 @@
 //! Snapshots of the pool's state, for `Session::stats()`.
 
+use std::sync::atomic::Ordering;
+
 /// A snapshot of a session's connection pool, from
 /// [`Session::stats`](crate::Session::stats).
 ///
@@ -80,5 +82,54 @@ impl CloseOutcome {
     /// Whether every request finished by itself.
     pub fn is_graceful(&self) -> bool {
         matches!(self, CloseOutcome::Graceful)
+    }
+}
+
+// ===== the snapshot =====
+
+impl super::Pool {
+    /// A consistent snapshot of the gauges, and the counters.
+    pub(crate) fn stats(&self) -> PoolStats {
+        let st = self.lock();
+        let mut stats = PoolStats {
+            open: st.open,
+            waiting: st.waiters.len(),
+            opened: self.opened.load(Ordering::Relaxed),
+            closed: self.closed.load(Ordering::Relaxed),
+            reused: self.reused.load(Ordering::Relaxed),
+            ..PoolStats::default()
+        };
+        for host in &st.hosts {
+            let idle = host.idle_count();
+            stats.idle += idle;
+            stats.hosts.push(HostStats {
+                host: host.key.host().to_owned(),
+                port: host.key.port(),
+                open: host.open,
+                idle,
+                in_use: host.open.saturating_sub(idle),
+                waiting: st.waiters.iter().filter(|w| w.key == host.key).count(),
+            });
+        }
+        for waiter in &st.waiters {
+            if st.host_of(&waiter.key).is_none() {
+                if let Some(h) = stats
+                    .hosts
+                    .iter_mut()
+                    .find(|h| h.host == waiter.key.host() && h.port == waiter.key.port())
+                {
+                    h.waiting += 1;
+                } else {
+                    stats.hosts.push(HostStats {
+                        host: waiter.key.host().to_owned(),
+                        port: waiter.key.port(),
+                        waiting: 1,
+                        ..HostStats::default()
+                    });
+                }
+            }
+        }
+        stats.in_use = stats.open.saturating_sub(stats.idle);
+        stats
     }
 }

@@ -1,0 +1,74 @@
+//! The idle reaper: closes connections idle for longer than the idle
+//! timeout, from a task on the home runtime.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use tokio::time::Instant;
+
+use super::{Idle, Pool};
+
+impl Pool {
+    /// Closes expired idle connections; returns when the next one expires.
+    fn reap(&self, now: Instant) -> Option<Instant> {
+        let timeout = self.limits.idle_timeout?;
+        let mut expired = Vec::new();
+        let mut expired_shared = Vec::new();
+        let mut next: Option<Instant> = None;
+        {
+            let mut st = self.lock();
+            for host in &mut st.hosts {
+                let (old, young): (Vec<Idle>, Vec<Idle>) = host
+                    .idle
+                    .drain(..)
+                    .partition(|idle| self.expired(idle, now) || idle.conn.is_closed());
+                host.idle = young;
+                expired.extend(old);
+                for idle in &host.idle {
+                    let at = idle.since + timeout;
+                    next = Some(next.map_or(at, |n| n.min(at)));
+                }
+                if let Some(shared) = &mut host.shared {
+                    // Its streams end without telling the pool, so look
+                    // again after half the timeout.
+                    let busy = shared.active.load(Ordering::Relaxed) > 0;
+                    let since = if busy {
+                        None
+                    } else {
+                        Some(*shared.idle_since.get_or_insert(now))
+                    };
+                    shared.idle_since = since;
+                    match since {
+                        Some(since) if now.saturating_duration_since(since) >= timeout => {
+                            expired_shared.extend(host.shared.take());
+                        }
+                        _ => {
+                            let at = now + timeout / 2;
+                            next = Some(next.map_or(at, |n| n.min(at)));
+                        }
+                    }
+                }
+            }
+        }
+        drop(expired_shared);
+        if !expired.is_empty() {
+            tracing::debug!(count = expired.len(), "closing idle connections");
+        }
+        next
+    }
+
+    /// The idle reaper: runs on the home runtime for the whole life of the
+    /// session (it is the session's sentinel work), sleeping until the next
+    /// connection expires, or until one arrives when the pool is empty.
+    pub(crate) async fn reaper(self: Arc<Self>) {
+        if self.limits.idle_timeout.is_none() {
+            return std::future::pending().await;
+        }
+        loop {
+            match self.reap(Instant::now()) {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => self.idle_added.notified().await,
+            }
+        }
+    }
+}
