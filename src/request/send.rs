@@ -112,9 +112,7 @@ async fn follow(req: Prepared, read: &mut ReadTimer) -> Result<Response, Error> 
             break (head, conn, reused);
         };
         tracing::debug!(from = %hop.target.url, to = %next.url, status = %head.status(), "following redirect");
-        // The redirect's own body is not read: dropping it closes an
-        // HTTP/1.1 connection (or resets an HTTP/2 stream).
-        drop((head, conn));
+        recycle(inner, &hop.target.url, head, conn).await;
         hop.target = next;
         followed += 1;
     };
@@ -125,6 +123,27 @@ async fn follow(req: Prepared, read: &mut ReadTimer) -> Result<Response, Error> 
         return response.error_for_status();
     }
     Ok(response)
+}
+
+/// Reads the small body of a redirect response, so that its connection
+/// can serve the next hop; a body without a known small length is not
+/// worth waiting for, and dropping it closes the HTTP/1.1 connection.
+async fn recycle(inner: &Inner, url: &Url, head: http::Response<hyper::body::Incoming>, conn: Conn) {
+    use http_body::Body as _;
+    use http_body_util::BodyExt as _;
+    const SMALL: u64 = 64 * 1024;
+    let mut body = head.into_body();
+    if !body.size_hint().upper().is_some_and(|len| len <= SMALL) {
+        return;
+    }
+    while !body.is_end_stream() {
+        match body.frame().await {
+            Some(Ok(_)) => {}
+            Some(Err(_)) => return,
+            None => break,
+        }
+    }
+    inner.pool.checkin(url, conn);
 }
 
 /// Where a redirect response leads, or `None` to return it as it is.

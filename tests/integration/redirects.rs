@@ -234,3 +234,20 @@ async fn raise_for_status_turns_errors_into_status_errors() {
         .unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
 }
+
+/// A same-origin redirect with a small body reuses its connection for the
+/// next hop: the redirect's body is read, not dropped.
+#[tokio::test]
+async fn same_origin_redirect_reuses_the_connection() {
+    let server = redirector("/landing".to_owned());
+    let session = Session::new().unwrap();
+    for _ in 0..3 {
+        let response = bounded(QUICK, session.get(server.url("/from/302")).send())
+            .await
+            .unwrap();
+        assert_eq!(response.redirects(), 1);
+        bounded(QUICK, response.bytes()).await.unwrap();
+    }
+    assert_eq!(server.accepted(), 1, "a redirect closed its connection");
+    assert_eq!(server.requests(), 6);
+}
