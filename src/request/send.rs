@@ -133,7 +133,7 @@ async fn recycle(inner: &Inner, url: &Url, head: http::Response<hyper::body::Inc
     use http_body_util::BodyExt as _;
     const SMALL: u64 = 64 * 1024;
     let mut body = head.into_body();
-    if !body.size_hint().upper().is_some_and(|len| len <= SMALL) {
+    if body.size_hint().upper().is_none_or(|len| len > SMALL) {
         return;
     }
     while !body.is_end_stream() {
