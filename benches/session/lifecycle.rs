@@ -1,19 +1,47 @@
 //! Lifecycle benches: what it costs to create and end a client, with no
 //! request. `lifecycle/{case}/clientsession` for the session's own steps,
 //! `lifecycle/new/{impl}` for building a client and dropping it.
+//!
+//! With the default features HTTPS is on (rustls + webpki-roots): the first
+//! session of the process builds the shared TLS client configuration of the
+//! default settings, every later one clones an `Arc` of it. The group makes
+//! sure that first session exists before it measures, so
+//! `session_new_drop` is the steady-state cost; [`first_session_new`]
+//! times the first one once. `session_new_custom_root` and
+//! `new_custom_root/reqwest` add a root certificate, so each builds its own
+//! TLS configuration.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use tokio::runtime::Runtime;
 
 use clientsession::{Error, Session};
 
-use crate::peers::{hyper_util_client, reqwest_client};
+use crate::peers::{POOL_IDLE_TIMEOUT, hyper_util_client, reqwest_client};
 use crate::requests::on_worker;
 
-/// Adds the `lifecycle` group to `c`.
-pub(crate) fn benches(c: &mut Criterion, rt: &Runtime) {
+/// Times the process's first `Session::new()` (which builds the shared
+/// default TLS configuration) and prints it; call before anything else
+/// makes a session. One sample, so only a rough figure.
+pub(crate) fn first_session_new(rt: &Runtime) {
+    let took = rt.block_on(async {
+        let start = Instant::now();
+        let session = Session::new().expect("Session::new");
+        let took = start.elapsed();
+        drop(session);
+        took
+    });
+    eprintln!("first Session::new() of this process (builds the default TLS config): {took:?}");
+}
+
+/// Adds the `lifecycle` group to `c`. `ca_pem` is a root certificate for
+/// the `custom_root` cases.
+pub(crate) fn benches(c: &mut Criterion, rt: &Runtime, ca_pem: &[u8]) {
+    // Not the first session of the process: the default TLS configuration
+    // is built, as it is for every session but the first.
+    rt.block_on(async { drop(Session::new().expect("Session::new")) });
+
     let mut group = c.benchmark_group("lifecycle");
 
     /// `lifecycle/session_new_drop/clientsession`: `Session::new()` then
@@ -24,6 +52,27 @@ pub(crate) fn benches(c: &mut Criterion, rt: &Runtime) {
     }
     group.bench_function("session_new_drop/clientsession", |b| {
         on_worker(b, rt, &(), session_new_drop);
+    });
+
+    // `lifecycle/session_new_custom_root/clientsession`: a session with
+    // one added root certificate (parsed once, outside the loop), built
+    // and dropped. Custom TLS settings: it builds its own TLS config,
+    // built-in roots included, every time.
+    let cert = clientsession::Certificate::from_pem(ca_pem).expect("CA for clientsession");
+    group.bench_function("session_new_custom_root/clientsession", |b| {
+        on_worker(
+            b,
+            rt,
+            &cert,
+            |cert: clientsession::Certificate| async move {
+                let session = Session::builder()
+                    .add_root_certificate(cert)
+                    .build()
+                    .await
+                    .expect("build");
+                drop(session);
+            },
+        );
     });
 
     /// `lifecycle/build_close/clientsession`: `builder().build().await`
@@ -62,6 +111,15 @@ pub(crate) fn benches(c: &mut Criterion, rt: &Runtime) {
         on_worker(b, rt, &(), new_reqwest);
     });
 
+    // `lifecycle/new_custom_root/reqwest`: the same with one added root
+    // certificate (parsed once, outside the loop).
+    let cert = reqwest::Certificate::from_pem(ca_pem).expect("CA for reqwest");
+    group.bench_function("new_custom_root/reqwest", |b| {
+        on_worker(b, rt, &cert, |cert: reqwest::Certificate| async move {
+            drop(reqwest_client_with_root(cert));
+        });
+    });
+
     /// `lifecycle/new/hyper_util`: the legacy `Client` with the peers'
     /// settings, then drop.
     async fn new_hyper_util(_: ()) {
@@ -72,4 +130,19 @@ pub(crate) fn benches(c: &mut Criterion, rt: &Runtime) {
     });
 
     group.finish();
+}
+
+/// [`reqwest_client`]'s settings plus one root certificate.
+fn reqwest_client_with_root(cert: reqwest::Certificate) -> reqwest::Client {
+    // Err only means a provider is already installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        // peers.rs's POOL_MAX_IDLE_PER_HOST.
+        .pool_max_idle_per_host(64)
+        .tcp_nodelay(true)
+        .no_proxy()
+        .add_root_certificate(cert)
+        .build()
+        .expect("build reqwest")
 }

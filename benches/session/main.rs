@@ -2,7 +2,8 @@
 //! client, reqwest and a bare hyper connection, all on loopback.
 //!
 //! Run: `cargo bench --bench session` (a few minutes); one group:
-//! `cargo bench --bench session -- get_small`; CI's smoke run:
+//! `cargo bench --bench session -- get_small`; the HTTPS groups:
+//! `cargo bench --bench session -- https`; CI's smoke run:
 //! `cargo bench --bench session -- --test`. Results and how to read them
 //! are in BENCHMARKS.md.
 //!
@@ -14,6 +15,7 @@ use std::time::Duration;
 use criterion::Criterion;
 use tokio::runtime::Runtime;
 
+mod https;
 mod lifecycle;
 mod peers;
 mod requests;
@@ -40,12 +42,15 @@ fn client_runtime() -> Runtime {
 }
 
 fn main() {
-    let server = server::Server::start();
     let rt = client_runtime();
+    // Before anything else makes a session.
+    lifecycle::first_session_new(&rt);
+    let server = server::Server::start();
     let mut c = config();
 
     requests::benches(&mut c, &rt, &server);
-    lifecycle::benches(&mut c, &rt);
+    https::benches(&mut c, &rt);
+    lifecycle::benches(&mut c, &rt, https::TestPki::new().ca_pem());
 
     c.final_summary();
     drop(rt);
