@@ -128,7 +128,12 @@ async fn follow(req: Prepared, read: &mut ReadTimer) -> Result<Response, Error> 
 /// Reads the small body of a redirect response, so that its connection
 /// can serve the next hop; a body without a known small length is not
 /// worth waiting for, and dropping it closes the HTTP/1.1 connection.
-async fn recycle(inner: &Inner, url: &Url, head: http::Response<hyper::body::Incoming>, conn: Conn) {
+async fn recycle(
+    inner: &Inner,
+    url: &Url,
+    head: http::Response<hyper::body::Incoming>,
+    conn: Conn,
+) {
     use http_body::Body as _;
     use http_body_util::BodyExt as _;
     const SMALL: u64 = 64 * 1024;
