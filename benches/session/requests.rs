@@ -128,21 +128,25 @@ fn concurrent(c: &mut Criterion, rt: &Runtime, server: &Server, n: usize) {
     for which in Impl::ALL {
         let ctx = Ctx::new(rt, which, server);
         group.bench_function(which.name(), |b| {
-            on_worker(b, rt, &ctx, move |ctx: Arc<Ctx>| async move {
-                let tasks: Vec<_> = (0..n)
-                    .map(|lane| {
-                        let ctx = ctx.clone();
-                        tokio::spawn(async move { ctx.get_small(lane).await })
-                    })
-                    .collect();
-                for task in tasks {
-                    task.await.expect("request task panicked");
-                }
-            });
+            on_worker(b, rt, &ctx, move |ctx: Arc<Ctx>| fan_out(ctx, n));
         });
         ctx.close(rt);
     }
     group.finish();
+}
+
+/// One round of the concurrent benches: `n` tasks sharing `ctx`'s client
+/// each do one checked `GET /small`; done when all are.
+async fn fan_out(ctx: Arc<Ctx>, n: usize) {
+    let tasks: Vec<_> = (0..n)
+        .map(|lane| {
+            let ctx = ctx.clone();
+            tokio::spawn(async move { ctx.get_small(lane).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("request task panicked");
+    }
 }
 
 /// `limits/{case}/clientsession`: the `concurrent_64` load through
@@ -165,17 +169,7 @@ fn limits(c: &mut Criterion, rt: &Runtime, server: &Server) {
             .expect("build clientsession");
         let ctx = Ctx::with_peer(Peer::ClientSession(session), server);
         group.bench_function(format!("{case}/clientsession"), |b| {
-            on_worker(b, rt, &ctx, move |ctx: Arc<Ctx>| async move {
-                let tasks: Vec<_> = (0..N)
-                    .map(|lane| {
-                        let ctx = ctx.clone();
-                        tokio::spawn(async move { ctx.get_small(lane).await })
-                    })
-                    .collect();
-                for task in tasks {
-                    task.await.expect("request task panicked");
-                }
-            });
+            on_worker(b, rt, &ctx, move |ctx: Arc<Ctx>| fan_out(ctx, N));
         });
         ctx.close(rt);
     }
