@@ -18,7 +18,7 @@ impl SessionBuilder {
         self
     }
 
-    /// Turns every 4xx and 5xx response into [`Error::Status`], as
+    /// Turns every 4xx and 5xx response into [`Error::Status`](crate::Error::Status), as
     /// [`Response::error_for_status`](crate::Response::error_for_status)
     /// does for one response. Default: off.
     pub fn raise_for_status(mut self, on: bool) -> SessionBuilder {
@@ -106,7 +106,7 @@ impl SessionBuilder {
     /// # Errors
     ///
     /// A token with control characters (CR, LF, NUL) is reported by
-    /// [`build`](SessionBuilder::build) as [`Error::InvalidHeader`],
+    /// [`build`](SessionBuilder::build) as [`Error::InvalidHeader`](crate::Error::InvalidHeader),
     /// without the token.
     ///
     /// # Examples

@@ -32,7 +32,7 @@ impl SessionBuilder {
     ///
     /// `false` trusts only the certificates added with
     /// [`add_root_certificate`](SessionBuilder::add_root_certificate); with
-    /// none added, every HTTPS request then fails with [`Error::Tls`].
+    /// none added, every HTTPS request then fails with [`Error::Tls`](crate::Error::Tls).
     /// Default: `true`.
     #[cfg(feature = "rustls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
