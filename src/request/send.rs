@@ -101,7 +101,6 @@ async fn follow(req: Prepared, read: &mut ReadTimer) -> Result<Response, Error> 
         body: Some(body),
         strip_credentials: false,
     };
-    let mut followed = 0;
     let (head, conn, reused) = loop {
         let (head, conn, reused) = exchange(inner, &mut hop, read).await?;
         #[cfg(feature = "cookies")]
@@ -114,10 +113,10 @@ async fn follow(req: Prepared, read: &mut ReadTimer) -> Result<Response, Error> 
         tracing::debug!(from = %hop.target.url, to = %next.url, status = %head.status(), "following redirect");
         recycle(inner, &hop.target.url, head, conn).await;
         hop.target = next;
-        followed += 1;
     };
+    // Each hop followed pushed the URL it left.
     let response = Response::new(head, hop.target.url, conn, reused, ticket)
-        .with_redirects(followed)
+        .with_redirects(visited.len())
         .decompress(&hop.headers);
     if raise_for_status {
         return response.error_for_status();
@@ -285,15 +284,22 @@ async fn exchange(
         };
         match result {
             Ok(head) => return Ok((head, conn, reused)),
-            Err(e) => {
-                if !inner.home.is_alive() || inner.pool.is_aborted() {
-                    return Err(map_send_error(inner, url, e.into_error()));
+            Err(mut e) => {
+                if let Some(cause) = inner.interrupted() {
+                    return Err(cause);
                 }
-                // Not sent at all: safe to retry whatever the method.
-                // Sent on a reused connection that the server had closed:
-                // safe only for idempotent requests. Either way only with a
-                // body that can be sent again.
-                let not_sent = e.message().is_some();
+                // Not sent at all: safe to retry whatever the method, and
+                // hyper hands the request back, so even a streamed body
+                // (never polled) can go again. Sent on a reused connection
+                // that the server had closed: safe only for idempotent
+                // requests, with a body that can be sent again.
+                let not_sent = match e.take_message() {
+                    Some(unsent) => {
+                        source.get_or_insert_with(|| unsent.into_body());
+                        true
+                    }
+                    None => false,
+                };
                 let e = e.into_error();
                 let stale = reused && idempotent && is_stale(&e);
                 let replayable = source.is_some();
@@ -311,8 +317,8 @@ async fn exchange(
 /// A ready connection: an idle one from the pool, a new one, or (when
 /// every place in the limits is taken) the first one to free up.
 async fn acquire(inner: &Inner, url: &Url, fresh: bool) -> Result<(Conn, bool), Error> {
+    let may_h2 = inner.dialer.may_h2(url);
     loop {
-        let may_h2 = inner.dialer.may_h2(url);
         let grant = match inner.pool.acquire(url, !fresh, may_h2)? {
             Acquire::Idle(conn) => Grant::Conn(conn),
             Acquire::Slot(slot) => Grant::Slot(slot),
@@ -340,13 +346,9 @@ async fn acquire(inner: &Inner, url: &Url, fresh: bool) -> Result<(Conn, bool), 
 
 /// The error of a request that failed on its connection.
 fn map_send_error(inner: &Inner, url: &Url, e: hyper::Error) -> Error {
-    if !inner.home.is_alive() {
-        Error::RuntimeShutdown
-    } else if inner.pool.is_aborted() {
-        Error::Aborted
-    } else {
-        error::request(url, e)
-    }
+    inner
+        .interrupted()
+        .unwrap_or_else(|| error::request(url, e))
 }
 
 /// Whether `e` is what a server closing a kept-alive connection looks like.

@@ -106,11 +106,10 @@ impl BodyReader {
     /// The exchange failed: drop the connection, and map the error.
     fn fail(&mut self, err: Error) -> Error {
         self.conn = None;
-        match self.ticket.take() {
-            Some(t) if !t.inner.home.is_alive() => Error::RuntimeShutdown,
-            Some(t) if t.inner.pool.is_aborted() => Error::Aborted,
-            _ => err,
-        }
+        self.ticket
+            .take()
+            .and_then(|t| t.inner.interrupted())
+            .unwrap_or(err)
     }
 
     /// The next piece of the body, decoded if it is compressed; `None` at
@@ -183,7 +182,7 @@ impl BodyReader {
         let cut = self
             .ticket
             .as_ref()
-            .is_some_and(|t| !t.inner.home.is_alive() || t.inner.pool.is_aborted());
+            .is_some_and(|t| t.inner.interrupted().is_some());
         match self.expected {
             Some(expected) if self.received < expected => {
                 let msg = format!(

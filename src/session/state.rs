@@ -85,6 +85,22 @@ impl Inner {
     }
 }
 
+impl Inner {
+    /// Why the session's connections broke when it was not the server's
+    /// doing: the home runtime shut down, or `close_with_timeout` aborted
+    /// them. The one place that tells those causes apart for requests and
+    /// bodies.
+    pub(crate) fn interrupted(&self) -> Option<Error> {
+        if !self.home.is_alive() {
+            Some(Error::RuntimeShutdown)
+        } else if self.pool.is_aborted() {
+            Some(Error::Aborted)
+        } else {
+            None
+        }
+    }
+}
+
 impl Drop for Inner {
     /// Closes the idle connections. Never blocks and never panics, inside or
     /// outside a runtime, before or after the home runtime is gone: dropping
