@@ -35,15 +35,22 @@ impl Counter {
 
     /// Completes once the count is zero.
     pub(crate) async fn zero(&self) {
-        loop {
-            let notified = self.zero.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.get() == 0 {
-                return;
-            }
-            notified.await;
+        until(&self.zero, || self.get() == 0).await;
+    }
+}
+
+/// Completes once `done()` holds, checking it each time `notify` wakes its
+/// waiters. The notification is registered before each check, so one sent
+/// between the check and the wait is not missed. Works outside any runtime.
+pub(crate) async fn until(notify: &Notify, done: impl Fn() -> bool) {
+    loop {
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if done() {
+            return;
         }
+        notified.await;
     }
 }
 

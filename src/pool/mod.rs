@@ -486,14 +486,6 @@ impl Pool {
 
     /// Completes once no connection is open.
     pub(crate) async fn all_closed(&self) {
-        loop {
-            let notified = self.all_closed.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.lock().open == 0 {
-                return;
-            }
-            notified.await;
-        }
+        crate::counter::until(&self.all_closed, || self.lock().open == 0).await;
     }
 }

@@ -48,15 +48,7 @@ impl Liveness {
 
     /// Completes once the home runtime has shut down.
     pub(crate) async fn dead(&self) {
-        loop {
-            let notified = self.died.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if !self.alive.load(Ordering::Acquire) {
-                return;
-            }
-            notified.await;
-        }
+        crate::counter::until(&self.died, || !self.alive.load(Ordering::Acquire)).await;
     }
 }
 
