@@ -28,24 +28,10 @@ fi
 declare -A counts=([get_small]="100 2100" [post_64k]="100 1100" [download_1m]="20 220")
 read -r -a ops <<<"${CALLGRIND_OPS:-get_small post_64k download_1m}"
 
-bin=$(cargo bench --bench instructions --no-run 2>&1 |
-    sed -n 's/.*Executable .*(\(.*\)).*/\1/p' | tail -n1)
-if [ -z "$bin" ]; then
-    echo "could not build the instructions bench" >&2
-    exit 1
-fi
-
-work=$(mktemp -d)
+# shellcheck source=serve.sh
+source benches/serve.sh
 out_dir=${CALLGRIND_KEEP:-$work}
 mkdir -p "$out_dir"
-BENCH_SERVE="$work/addr" "$bin" &
-server_pid=$!
-trap 'kill "$server_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 100); do
-    [ -s "$work/addr" ] && break
-    sleep 0.1
-done
-addr=$(cat "$work/addr")
 
 # Total instructions (Ir) of one client run of operation $2 with N=$3.
 count() {

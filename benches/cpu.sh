@@ -21,22 +21,8 @@ rounds=${1:-1}
 impls=(clientsession hyper_util reqwest raw_conn)
 concs=(1 16 64)
 
-bin=$(cargo bench --bench instructions --no-run 2>&1 |
-    sed -n 's/.*Executable .*(\(.*\)).*/\1/p' | tail -n1)
-if [ -z "$bin" ]; then
-    echo "could not build the instructions bench" >&2
-    exit 1
-fi
-
-work=$(mktemp -d)
-BENCH_SERVE="$work/addr" "$bin" &
-server_pid=$!
-trap 'kill "$server_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 100); do
-    [ -s "$work/addr" ] && break
-    sleep 0.1
-done
-addr=$(cat "$work/addr")
+# shellcheck source=serve.sh
+source benches/serve.sh
 
 printf 'round\timpl\tconc\tn\twall_s\tcpu_s\treq_per_s\tcpu_us_per_req\tcpu_s_stat\n'
 for round in $(seq "$rounds"); do

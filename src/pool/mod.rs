@@ -53,8 +53,10 @@ pub(crate) struct Limits {
 pub(crate) struct Pool {
     state: Mutex<State>,
     limits: Limits,
-    /// Wakes the reaper when the first idle connection arrives.
-    idle_added: Notify,
+    /// Wakes the reaper when a connection opens in an empty pool: a pool
+    /// with no connection has nothing to reap, so the reaper sleeps
+    /// without a timer until then.
+    first_open: Notify,
     /// Woken whenever the number of open connections drops to zero.
     all_closed: Notify,
     /// Set by `abort()`; connection tasks end when it is notified.
@@ -170,7 +172,7 @@ impl Pool {
         Pool {
             state: Mutex::new(State::default()),
             limits,
-            idle_added: Notify::new(),
+            first_open: Notify::new(),
             all_closed: Notify::new(),
             aborted: AtomicBool::new(false),
             abort: Arc::new(Notify::new()),
@@ -219,7 +221,6 @@ impl Pool {
         may_h2: bool,
         (stale, stale_shared): &mut (Vec<Idle>, Vec<Shared>),
     ) -> Result<Acquire, Error> {
-        let now = Instant::now();
         let mut st = self.lock();
         if st.closed {
             return Err(Error::Closed);
@@ -238,8 +239,11 @@ impl Pool {
             }
         }
         if let (Some(i), true) = (index, reuse) {
+            // Read the clock only when there is an idle connection to age.
+            let now = (!st.hosts[i].idle.is_empty()).then(Instant::now);
             while let Some(idle) = st.hosts[i].idle.pop() {
-                if idle.conn.is_closed() || self.expired(&idle, now) {
+                let expired = now.is_some_and(|now| self.expired(&idle, now));
+                if idle.conn.is_closed() || expired {
                     stale.push(idle);
                 } else {
                     self.reused.fetch_add(1, Ordering::Relaxed);
@@ -299,6 +303,10 @@ impl Pool {
     /// Takes a place for a new connection to `key`. The caller checked
     /// that the limits allow it.
     fn reserve(self: &Arc<Self>, st: &mut State, key: Key) -> Slot {
+        if st.open == 0 {
+            // The reaper sleeps while no connection is open.
+            self.first_open.notify_one();
+        }
         st.open += 1;
         match st.host_of(&key) {
             Some(i) => st.hosts[i].open += 1,
@@ -445,15 +453,10 @@ impl Pool {
             drop(conn);
             return;
         }
-        let was_empty = st.hosts.iter().all(|h| h.idle.is_empty());
         st.hosts[i].idle.push(Idle {
             conn,
             since: Instant::now(),
         });
-        drop(st);
-        if was_empty {
-            self.idle_added.notify_one();
-        }
     }
 
     /// Closes every idle connection and ends every wait; from now on the

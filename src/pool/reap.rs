@@ -9,7 +9,10 @@ use tokio::time::Instant;
 use super::{Idle, Pool};
 
 impl Pool {
-    /// Closes expired idle connections; returns when the next one expires.
+    /// Closes expired idle connections; returns when to look again: when
+    /// the next idle one expires, or one timeout from now while busy
+    /// connections (which may become idle at any moment) are open; `None`
+    /// when no connection is open.
     fn reap(&self, now: Instant) -> Option<Instant> {
         let timeout = self.limits.idle_timeout?;
         let mut expired = Vec::new();
@@ -49,6 +52,9 @@ impl Pool {
                     }
                 }
             }
+            if next.is_none() && st.open > 0 {
+                next = Some(now + timeout);
+            }
         }
         drop(expired_shared);
         if !expired.is_empty() {
@@ -58,8 +64,10 @@ impl Pool {
     }
 
     /// The idle reaper: runs on the home runtime for the whole life of the
-    /// session (it is the session's sentinel work), sleeping until the next
-    /// connection expires, or until one arrives when the pool is empty.
+    /// session (it is the session's sentinel work). It wakes at most once
+    /// per expiry or per idle timeout, never per request (returning a
+    /// connection to the pool does not wake it), and sleeps without a timer
+    /// while no connection is open.
     pub(crate) async fn reaper(self: Arc<Self>) {
         if self.limits.idle_timeout.is_none() {
             return std::future::pending().await;
@@ -67,7 +75,7 @@ impl Pool {
         loop {
             match self.reap(Instant::now()) {
                 Some(at) => tokio::time::sleep_until(at).await,
-                None => self.idle_added.notified().await,
+                None => self.first_open.notified().await,
             }
         }
     }

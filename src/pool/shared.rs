@@ -61,8 +61,6 @@ impl Pool {
                     }
                 }
                 st.hosts[i].shared = Some(shared);
-                // The reaper may be waiting for a first idle connection.
-                self.idle_added.notify_one();
             }
             None => {
                 host.h1_known = true;
