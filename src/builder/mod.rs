@@ -59,8 +59,8 @@ use crate::session::Session;
 #[derive(Debug)]
 pub struct SessionBuilder {
     config: Config,
-    /// The runtime given to `runtime()`; `None` means "the current one".
-    runtime: Option<Handle>,
+    /// Which runtime the session will live in.
+    home: HomeChoice,
     /// The first bad setting, reported by `build()`.
     error: Option<Error>,
 }
@@ -69,7 +69,7 @@ impl SessionBuilder {
     pub(crate) fn new() -> SessionBuilder {
         SessionBuilder {
             config: Config::default(),
-            runtime: None,
+            home: HomeChoice::Current,
             error: None,
         }
     }
@@ -183,12 +183,64 @@ impl SessionBuilder {
     /// Binds the session to the runtime of `home` instead of the current
     /// one.
     ///
-    /// This is the way to keep one process-wide session: give it a
-    /// long-lived multi-thread runtime as its home, and it can be used from
-    /// every test or worker runtime, and from plain threads, while that
-    /// runtime lives. Default: the runtime `build()` runs in.
+    /// For a runtime you own and keep alive: give the session a long-lived
+    /// multi-thread runtime as its home, and it can be used from every test
+    /// or worker runtime, and from plain threads, while that runtime lives.
+    /// (Without a runtime of your own, [`background`] does the same with
+    /// the crate's shared runtime.) Default: the runtime `build()` runs in.
+    /// Replaces an earlier [`background`] call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use clientsession::Session;
+    ///
+    /// // A runtime owned by the application, built in plain sync code.
+    /// let rt = tokio::runtime::Runtime::new().unwrap();
+    /// let session = Session::builder().runtime(rt.handle().clone()).build_sync()?;
+    /// assert!(!session.is_closed());
+    /// # Ok::<(), clientsession::Error>(())
+    /// ```
+    ///
+    /// [`background`]: SessionBuilder::background
     pub fn runtime(mut self, home: Handle) -> SessionBuilder {
-        self.runtime = Some(home);
+        self.home = HomeChoice::Handle(home);
+        self
+    }
+
+    /// Makes the crate's shared background runtime the session's home.
+    ///
+    /// That runtime is one small multi-thread Tokio runtime per process, on
+    /// its own threads (`clientsession-bg`), started on first use and never
+    /// shut down. A session that lives there works from every runtime
+    /// (current-thread or multi-thread, alive or already dropped) and from
+    /// plain threads: the home to choose for a session kept in a `static`,
+    /// shared by `#[tokio::test]`s, or used from sync code. Its cost is that
+    /// each request crosses to the background threads and back; a session
+    /// made inside your own runtime avoids that. Replaces an earlier
+    /// [`runtime`](SessionBuilder::runtime) call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::LazyLock;
+    /// use std::time::Duration;
+    /// use clientsession::Session;
+    ///
+    /// // Built on first use, from any test or thread; never tied to one
+    /// // test's runtime.
+    /// static SESSION: LazyLock<Session> = LazyLock::new(|| {
+    ///     Session::builder()
+    ///         .background()
+    ///         .timeout(Duration::from_secs(30))
+    ///         .build_sync()
+    ///         .expect("the background runtime starts")
+    /// });
+    ///
+    /// assert!(!SESSION.is_closed());
+    /// ```
+    pub fn background(mut self) -> SessionBuilder {
+        self.home = HomeChoice::Background;
         self
     }
 
@@ -198,23 +250,52 @@ impl SessionBuilder {
     ///
     /// The first bad setting ([`Error::InvalidUrl`],
     /// [`Error::InvalidHeader`]); [`Error::NoRuntime`] when polled outside a
-    /// Tokio runtime and no runtime was given with
-    /// [`runtime`](SessionBuilder::runtime);
+    /// Tokio runtime and no home was chosen with
+    /// [`runtime`](SessionBuilder::runtime) or
+    /// [`background`](SessionBuilder::background);
     /// [`Error::RuntimeMisconfigured`] for a runtime without the IO or time
-    /// driver.
+    /// driver; [`Error::BackgroundUnavailable`] when the background runtime
+    /// cannot start.
     pub async fn build(self) -> Result<Session, Error> {
-        self.build_now()
+        self.build_sync()
     }
 
-    /// Builds the session without awaiting; shared by `build` and
-    /// `Session::new`.
-    pub(crate) fn build_now(self) -> Result<Session, Error> {
+    /// Builds the session without awaiting: the synchronous twin of
+    /// [`build`](SessionBuilder::build), with the same settings and errors.
+    ///
+    /// For code that cannot await: a `static` initializer (`LazyLock`),
+    /// sync `main`, a constructor. Outside any runtime it needs an explicit
+    /// home, [`background`](SessionBuilder::background) or
+    /// [`runtime`](SessionBuilder::runtime); without one it returns
+    /// [`Error::NoRuntime`], as `build()` does. It never blocks and never
+    /// starts a runtime of its own (only the shared background runtime, on
+    /// its first use).
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](SessionBuilder::build).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use clientsession::{Error, Session};
+    ///
+    /// // Plain sync code: the current runtime is not an option here...
+    /// let err = Session::builder().build_sync().unwrap_err();
+    /// assert!(matches!(err, Error::NoRuntime));
+    /// // ...the background runtime is.
+    /// let session = Session::builder().background().build_sync()?;
+    /// assert!(!session.is_closed());
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn build_sync(self) -> Result<Session, Error> {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let home = match self.runtime {
-            Some(handle) => Home::bind(handle)?,
-            None => Home::current()?,
+        let home = match self.home {
+            HomeChoice::Current => Home::current()?,
+            HomeChoice::Handle(handle) => Home::bind(handle)?,
+            HomeChoice::Background => Home::background()?,
         };
         Session::from_parts(self.config, home)
     }
@@ -238,6 +319,17 @@ impl SessionBuilder {
         session.close().await;
         out
     }
+}
+
+/// Where a session built by this builder will live.
+#[derive(Debug)]
+enum HomeChoice {
+    /// The runtime `build()` runs in.
+    Current,
+    /// The runtime given to `runtime()`.
+    Handle(Handle),
+    /// The crate's shared background runtime.
+    Background,
 }
 
 #[cfg(test)]

@@ -36,16 +36,26 @@ pub enum Error {
     /// A session was created, or a scoped session started, where no Tokio
     /// runtime is running (for example in plain `fn main`).
     ///
-    /// Create the session inside the runtime (for example in
-    /// `#[tokio::main] async fn main`), use [`Session::scoped`], or bind it to
-    /// a runtime explicitly with [`SessionBuilder::runtime`].
+    /// Three ways out, by situation:
+    /// - sync code, a `static`, or another executor:
+    ///   [`Session::background()`], a session on the crate's shared
+    ///   background runtime that works anywhere (or the `blocking` client,
+    ///   feature `blocking`);
+    /// - async code: create the session inside the runtime, for example in
+    ///   `#[tokio::main] async fn main` or with [`Session::scoped`];
+    /// - a runtime of your own: pass its handle to
+    ///   [`SessionBuilder::runtime`] and build with
+    ///   [`SessionBuilder::build_sync`].
     ///
+    /// [`Session::background()`]: crate::Session::background
     /// [`Session::scoped`]: crate::Session::scoped
     /// [`SessionBuilder::runtime`]: crate::SessionBuilder::runtime
+    /// [`SessionBuilder::build_sync`]: crate::SessionBuilder::build_sync
     #[error(
-        "no Tokio runtime is running here: create the session inside the runtime \
-         (for example in `#[tokio::main] async fn main`), use `Session::scoped`, \
-         or pass a runtime handle to `SessionBuilder::runtime`"
+        "no Tokio runtime is running here: in sync code, a static or another executor, \
+         use `Session::background()` (or the `blocking` client); in async code, create \
+         the session inside the runtime (for example in `#[tokio::main] async fn main`, \
+         or with `Session::scoped`); or pass a runtime handle to `SessionBuilder::runtime`"
     )]
     NoRuntime,
 
@@ -67,15 +77,16 @@ pub enum Error {
     ///
     /// This is what a session kept in a `static` and shared by several
     /// `#[tokio::test]`s reports once the first test's runtime is gone (where
-    /// other clients fail with "dispatch task is gone" or hang). Create one
-    /// session per runtime, or bind a process-wide session to a long-lived
-    /// runtime with [`SessionBuilder::runtime`].
+    /// other clients fail with "dispatch task is gone" or hang). For a
+    /// session shared across runtimes or kept in a static, use
+    /// [`Session::background()`], whose home never shuts down; otherwise
+    /// create one session per runtime.
     ///
-    /// [`SessionBuilder::runtime`]: crate::SessionBuilder::runtime
+    /// [`Session::background()`]: crate::Session::background
     #[error(
-        "the Tokio runtime this session belongs to has shut down: create a session \
-         in the runtime that uses it, or bind it to a long-lived runtime with \
-         `SessionBuilder::runtime`"
+        "the Tokio runtime this session belongs to has shut down: for a session shared \
+         across runtimes or kept in a static, use `Session::background()`; otherwise \
+         create the session in the runtime that uses it"
     )]
     RuntimeShutdown,
 
@@ -83,14 +94,50 @@ pub enum Error {
     /// called from outside that runtime.
     ///
     /// A current-thread runtime only makes progress while its own thread
-    /// drives it, so such a call could hang. Use the session inside its home
-    /// runtime, or make the home a multi-thread runtime.
+    /// drives it, so such a call could hang. For a session shared across
+    /// runtimes or kept in a static (the `#[tokio::test]` case: each test
+    /// has its own current-thread runtime), use [`Session::background()`];
+    /// otherwise use the session inside its home runtime.
+    ///
+    /// [`Session::background()`]: crate::Session::background
     #[error(
         "this session belongs to a current-thread Tokio runtime and was used from \
-         outside it: use it inside that runtime, or give it a multi-thread home \
-         runtime with `SessionBuilder::runtime`"
+         outside it: for a session shared across runtimes or kept in a static, use \
+         `Session::background()`; otherwise use it inside its home runtime"
     )]
     WrongRuntime,
+
+    /// The crate's shared background runtime (the home of
+    /// [`Session::background()`] and of the blocking client) could not be
+    /// started: the operating system refused its threads or its IO driver.
+    ///
+    /// This points at the process's limits (threads, open files). Raise
+    /// them, or give the session a runtime of your own with
+    /// [`SessionBuilder::runtime`]. A later call tries again.
+    ///
+    /// [`Session::background()`]: crate::Session::background
+    /// [`SessionBuilder::runtime`]: crate::SessionBuilder::runtime
+    #[error(
+        "the shared background runtime could not be started: check the process's \
+         thread and file limits, or pass a runtime handle to `SessionBuilder::runtime`"
+    )]
+    BackgroundUnavailable {
+        /// The cause, from the operating system.
+        #[source]
+        source: BoxError,
+    },
+
+    /// A call of the blocking client was made from inside an async task,
+    /// where blocking the thread would stall the runtime (or deadlock it).
+    ///
+    /// In async code, use the async [`Session`](crate::Session); to call
+    /// blocking code from async code, move it into
+    /// `tokio::task::spawn_blocking`.
+    #[error(
+        "a blocking call was made from inside an async task: use the async `Session` \
+         there, or move the blocking code into `tokio::task::spawn_blocking`"
+    )]
+    BlockingInAsync,
 
     /// The session was closed (by [`Session::close`] or at the end of a
     /// scope) before this request started.

@@ -14,6 +14,7 @@
 //!
 //! How "shut down" is learnt: see `liveness.rs`.
 
+mod background;
 mod liveness;
 mod sleep;
 
@@ -55,9 +56,18 @@ impl Home {
         Home::bind(handle)
     }
 
+    /// Binds to the crate's shared background runtime, starting it on
+    /// first use. Works anywhere: see `background.rs`.
+    pub(crate) fn background() -> Result<Home, Error> {
+        Home::bind(background::handle()?)
+    }
+
     /// Binds to the runtime of `handle`.
     pub(crate) fn bind(handle: Handle) -> Result<Home, Error> {
-        check_drivers(&handle)?;
+        // The background runtime was built with every driver.
+        if !background::is_background(&handle) {
+            check_drivers(&handle)?;
+        }
         let current_thread = handle.runtime_flavor() == RuntimeFlavor::CurrentThread;
         Ok(Home {
             handle,

@@ -80,7 +80,47 @@ impl Session {
     /// assert!(err.to_string().contains("Session::scoped"));
     /// ```
     pub fn new() -> Result<Session, Error> {
-        SessionBuilder::new().build_now()
+        SessionBuilder::new().build_sync()
+    }
+
+    /// Creates a session with the default settings on the crate's shared
+    /// background runtime.
+    ///
+    /// Callable anywhere: sync `main`, a `static` initializer, any runtime,
+    /// any thread. The session works from everywhere too, and never fails
+    /// with [`Error::WrongRuntime`] or [`Error::RuntimeShutdown`], because
+    /// its home never shuts down (see [`SessionBuilder::background`]). The
+    /// right choice for a session shared by many `#[tokio::test]`s or kept
+    /// in a `static`; inside one long-lived runtime, [`Session::new`] saves
+    /// each request the hop to the background threads.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BackgroundUnavailable`] when the background runtime cannot
+    /// start (the process may not create threads).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::LazyLock;
+    /// use clientsession::Session;
+    ///
+    /// static SESSION: LazyLock<Session> =
+    ///     LazyLock::new(|| Session::background().expect("the background runtime starts"));
+    ///
+    /// // From plain sync code...
+    /// assert!(!SESSION.is_closed());
+    /// // ...and from any runtime, including short-lived ones.
+    /// for _ in 0..3 {
+    ///     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    ///     rt.block_on(async {
+    ///         // SESSION.get(url).send().await? works here
+    ///         assert!(!SESSION.is_closed());
+    ///     });
+    /// }
+    /// ```
+    pub fn background() -> Result<Session, Error> {
+        SessionBuilder::new().background().build_sync()
     }
 
     /// Starts configuring a session.
