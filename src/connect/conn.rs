@@ -17,6 +17,11 @@ pub(crate) struct Conn {
     /// For HTTP/2: counts this handle as an active stream of the shared
     /// connection until dropped (when its response body ends).
     _stream: Option<StreamGuard>,
+    /// How many responses handed to callers hold this connection (one
+    /// count per connection, shared by the handles of an HTTP/2 one). The
+    /// pool reads it through `Lent` (see `pool/lend.rs`); the connection
+    /// layer only carries it.
+    lent: Arc<AtomicUsize>,
 }
 
 #[derive(Debug)]
@@ -30,23 +35,40 @@ impl Conn {
         Conn {
             sender: Sender::H1(sender),
             _stream: None,
+            lent: Arc::default(),
         }
     }
 
-    pub(crate) fn h2(sender: http2::SendRequest<Body>, active: &Arc<AtomicUsize>) -> Conn {
+    /// A handle to a shared HTTP/2 connection: `active` counts its streams,
+    /// `lent` its responses held by callers.
+    pub(crate) fn h2(
+        sender: http2::SendRequest<Body>,
+        active: &Arc<AtomicUsize>,
+        lent: &Arc<AtomicUsize>,
+    ) -> Conn {
         Conn {
             sender: Sender::H2(sender),
             _stream: Some(StreamGuard::new(active)),
+            lent: lent.clone(),
         }
     }
 
-    /// For HTTP/2: the handle to share and its count of active streams,
-    /// to keep in the pool.
-    pub(crate) fn h2_shared(&self) -> Option<(http2::SendRequest<Body>, Arc<AtomicUsize>)> {
+    /// For HTTP/2: the handle to share, its count of active streams and
+    /// its count of lent responses, to keep in the pool.
+    pub(crate) fn h2_shared(&self) -> Option<H2Shared> {
         match (&self.sender, &self._stream) {
-            (Sender::H2(sender), Some(stream)) => Some((sender.clone(), stream.0.clone())),
+            (Sender::H2(sender), Some(stream)) => Some(H2Shared {
+                sender: sender.clone(),
+                active: stream.0.clone(),
+                lent: self.lent.clone(),
+            }),
             _ => None,
         }
+    }
+
+    /// The connection's count of responses held by callers.
+    pub(crate) fn lent(&self) -> &Arc<AtomicUsize> {
+        &self.lent
     }
 
     pub(crate) fn is_h2(&self) -> bool {
@@ -79,6 +101,14 @@ impl Conn {
             Sender::H2(s) => s.try_send_request(req).await,
         }
     }
+}
+
+/// What the pool keeps of a shared HTTP/2 connection.
+#[derive(Debug)]
+pub(crate) struct H2Shared {
+    pub(crate) sender: http2::SendRequest<Body>,
+    pub(crate) active: Arc<AtomicUsize>,
+    pub(crate) lent: Arc<AtomicUsize>,
 }
 
 /// Counts one active stream on a shared HTTP/2 connection.

@@ -24,7 +24,7 @@ use crate::config::Versions;
 use crate::error::{Error, TimeoutKind};
 use crate::pool::Slot;
 use crate::runtime::Home;
-pub(crate) use conn::Conn;
+pub(crate) use conn::{Conn, H2Shared};
 
 /// What a new connection needs to know.
 #[derive(Debug, Clone)]
@@ -226,7 +226,7 @@ where
             .map_err(|e| target.connect_error(e.into()))?;
         slot.mark_open();
         tracing::debug!(%peer, version = "HTTP/2", "connection opened");
-        let handle = Conn::h2(sender, &Default::default());
+        let handle = Conn::h2(sender, &Default::default(), &Default::default());
         if let (true, Some(pool)) = (slot.is_opener(), slot.pool()) {
             pool.connected(slot.key(), &handle);
         }

@@ -17,6 +17,7 @@
 //! The lock is a `std` mutex held for short bookkeeping only, never across
 //! an await; connections are dropped (closed) after it is released.
 
+mod lend;
 mod reap;
 mod shared;
 mod slot;
@@ -24,7 +25,7 @@ mod stats;
 mod wait;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -34,6 +35,7 @@ use url::Url;
 
 use crate::connect::Conn;
 use crate::error::Error;
+pub(crate) use lend::Lent;
 use shared::Shared;
 pub(crate) use slot::{Key, Slot};
 pub use stats::{CloseOutcome, HostStats, PoolStats};
@@ -57,8 +59,10 @@ pub(crate) struct Pool {
     /// with no connection has nothing to reap, so the reaper sleeps
     /// without a timer until then.
     first_open: Notify,
-    /// Woken whenever the number of open connections drops to zero.
+    /// Woken whenever a connection closes (the open count falls).
     all_closed: Notify,
+    /// Open connections held by responses the caller has (`lend.rs`).
+    lent: AtomicUsize,
     /// Set by `abort()`; connection tasks end when it is notified.
     aborted: AtomicBool,
     pub(crate) abort: Arc<Notify>,
@@ -174,6 +178,7 @@ impl Pool {
             limits,
             first_open: Notify::new(),
             all_closed: Notify::new(),
+            lent: AtomicUsize::new(0),
             aborted: AtomicBool::new(false),
             abort: Arc::new(Notify::new()),
             opened: AtomicU64::new(0),
@@ -335,7 +340,7 @@ impl Pool {
     fn release(self: &Arc<Self>, key: &Key, was_open: bool, opener: bool) {
         let mut stale = Vec::new();
         let mut shared = None;
-        let none_left = {
+        {
             let mut st = self.lock();
             if opener && !was_open {
                 // Its connect failed: the waiters try for themselves.
@@ -357,16 +362,15 @@ impl Pool {
                 }
             }
             self.grant_places(&mut st);
-            st.open == 0
-        };
+        }
         if was_open {
             self.closed.fetch_add(1, Ordering::Relaxed);
         }
         drop(stale);
         drop(shared);
-        if none_left {
-            self.all_closed.notify_waiters();
-        }
+        // `close()` waits for the open count to fall to zero, or to the
+        // number of lent connections.
+        self.all_closed.notify_waiters();
     }
 
     /// Hands free places to waiting requests, oldest first, skipping those

@@ -11,7 +11,7 @@ use url::Url;
 
 use super::{Grant, Key, Pool};
 use crate::body::Body;
-use crate::connect::Conn;
+use crate::connect::{Conn, H2Shared};
 
 /// A shared HTTP/2 connection.
 #[derive(Debug)]
@@ -19,13 +19,15 @@ pub(super) struct Shared {
     pub(super) sender: http2::SendRequest<Body>,
     /// Requests on it whose response has not ended.
     pub(super) active: Arc<AtomicUsize>,
+    /// Responses on it held by callers (see `lend.rs`).
+    pub(super) lent: Arc<AtomicUsize>,
     /// When the reaper first saw it without streams.
     pub(super) idle_since: Option<Instant>,
 }
 
 impl Shared {
     pub(super) fn conn(&self) -> Conn {
-        Conn::h2(self.sender.clone(), &self.active)
+        Conn::h2(self.sender.clone(), &self.active, &self.lent)
     }
 }
 
@@ -42,10 +44,15 @@ impl Pool {
         let host = &mut st.hosts[i];
         host.opening = false;
         match conn.h2_shared() {
-            Some((sender, active)) => {
+            Some(H2Shared {
+                sender,
+                active,
+                lent,
+            }) => {
                 let shared = Shared {
                     sender,
                     active,
+                    lent,
                     idle_since: None,
                 };
                 let mut k = 0;

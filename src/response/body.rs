@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -15,8 +16,9 @@ use url::Url;
 use super::decode::{Decoder, Encoding, Step};
 use crate::connect::Conn;
 use crate::error::{self, Error, TimeoutKind};
+use crate::pool::Lent;
 use crate::runtime::HomeSleep;
-use crate::session::state::Ticket;
+use crate::session::state::{Inner, Ticket};
 
 /// The timeouts that keep running while a body is read.
 #[derive(Default)]
@@ -33,8 +35,11 @@ pub(crate) struct BodyReader {
     /// The connection, returned to the pool when the body ends; dropped
     /// (and so closed) if the body is abandoned or fails.
     conn: Option<Conn>,
-    /// Keeps the request counted as in flight until the body ends.
-    ticket: Option<Ticket>,
+    /// The session, until the body has ended (or failed).
+    session: Option<Arc<Inner>>,
+    /// The response's claim on its connection while the body is unread:
+    /// `close()` does not wait for it (see `pool/lend.rs`).
+    lent: Option<Lent>,
     pub(super) timers: Timers,
     /// The announced length, to tell a complete body from a cut one.
     expected: Option<u64>,
@@ -51,18 +56,24 @@ pub(crate) struct BodyReader {
 const MAX_TRAILING: u64 = 64 * 1024;
 
 impl BodyReader {
+    /// The head has reached the caller: a body that has already ended
+    /// gives its connection back now; any other lends the connection to
+    /// the response, then stops counting the request as in flight.
     pub(super) fn new(incoming: Incoming, conn: Conn, ticket: Ticket, url: &Url) -> BodyReader {
         let expected = incoming.size_hint().exact();
+        let ended = incoming.is_end_stream();
+        let lent = (!ended).then(|| ticket.inner.pool.lend(&conn));
         let mut reader = BodyReader {
             incoming,
             conn: Some(conn),
-            ticket: Some(ticket),
+            session: Some(ticket.release()),
+            lent,
             timers: Timers::default(),
             expected,
             received: 0,
             decoder: None,
         };
-        if reader.incoming.is_end_stream() {
+        if ended {
             reader.finish(url);
         }
         reader
@@ -89,26 +100,28 @@ impl BodyReader {
 
     /// Whether the body has ended (or failed) and the exchange is over.
     fn is_done(&self) -> bool {
-        self.ticket.is_none()
+        self.session.is_none()
     }
 
     /// The exchange is over and went well: the connection goes back to the
-    /// pool before the request stops counting as in flight, so that
-    /// `close()` never misses it.
+    /// pool (which closes it if the session was closed meanwhile), then
+    /// the response gives up its claim on it.
     fn finish(&mut self, url: &Url) {
-        if let Some(ticket) = self.ticket.take() {
+        if let Some(session) = self.session.take() {
             if let Some(conn) = self.conn.take() {
-                ticket.inner.pool.checkin(url, conn);
+                session.pool.checkin(url, conn);
             }
         }
+        self.lent = None;
     }
 
     /// The exchange failed: drop the connection, and map the error.
     fn fail(&mut self, err: Error) -> Error {
         self.conn = None;
-        self.ticket
+        self.lent = None;
+        self.session
             .take()
-            .and_then(|t| t.inner.interrupted())
+            .and_then(|s| s.interrupted())
             .unwrap_or(err)
     }
 
@@ -144,7 +157,8 @@ impl BodyReader {
         while let Some(piece) = self.raw_chunk(url).await? {
             let Some(rest) = left.checked_sub(piece.len() as u64) else {
                 self.conn = None;
-                self.ticket = None;
+                self.lent = None;
+                self.session = None;
                 break;
             };
             left = rest;
@@ -180,9 +194,9 @@ impl BodyReader {
     /// The body stream ended: complete, or cut short.
     fn end(&mut self, url: &Url) -> Result<(), Error> {
         let cut = self
-            .ticket
+            .session
             .as_ref()
-            .is_some_and(|t| t.inner.interrupted().is_some());
+            .is_some_and(|s| s.interrupted().is_some());
         match self.expected {
             Some(expected) if self.received < expected => {
                 let msg = format!(

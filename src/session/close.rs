@@ -10,21 +10,31 @@ use crate::error::Error;
 use crate::pool::{CloseOutcome, PoolStats};
 
 impl Session {
-    /// Closes the session gracefully.
+    /// Closes the session gracefully. It never waits on you.
     ///
     /// In order: new requests (from any clone) fail with
-    /// [`Error::Closed`]; requests in flight, and responses whose bodies are
-    /// still being read, finish normally; then every idle connection is
-    /// closed; and `close()` returns once every socket the session opened is
-    /// closed. It is idempotent, and concurrent calls all return after the
-    /// same close.
+    /// [`Error::Closed`]; requests that have not yet received their
+    /// response head finish normally (each bounded by its own timeouts);
+    /// every connection the pool holds is closed; and `close()` returns
+    /// once those sockets are closed. It is idempotent, and concurrent calls
+    /// all return after the same close.
     ///
-    /// Read or drop the responses you hold before awaiting `close()`: it
-    /// waits for their bodies. When the session cannot wait from here (its
-    /// home runtime has shut down, or is a current-thread runtime and the
-    /// call comes from outside it), `close()` marks the session closed,
-    /// drops the idle connections and returns at once; the sockets close as
-    /// soon as the home runtime runs again, or with it.
+    /// A [`Response`](crate::Response) already handed to a caller keeps its
+    /// own connection, detached from the pool: its body can still be read
+    /// to the end, and that socket closes as soon as the body ends or the
+    /// response is dropped (it never goes back to the pool). `close()` does
+    /// not wait for such bodies, so a task that holds an unread response and
+    /// awaits `close()` gets control back at once, and
+    /// `Session::scoped(|s| async move { s.get(url).send().await })`
+    /// returns its response. [`stats`](Session::stats) counts a detached
+    /// connection as in use until it closes. The rule: `close()` never waits
+    /// on you; join your own tasks first if you need their bodies read.
+    ///
+    /// When the session cannot wait from here (its home runtime has shut
+    /// down, or is a current-thread runtime and the call comes from outside
+    /// it), `close()` marks the session closed, drops the idle connections
+    /// and returns at once; the sockets close as soon as the home runtime
+    /// runs again, or with it.
     ///
     /// # Examples
     ///
@@ -43,14 +53,21 @@ impl Session {
         self.close_within(None).await;
     }
 
-    /// Closes the session like [`close`](Session::close), but waits at most
-    /// `timeout` for the requests in flight.
+    /// Closes the session like [`close`](Session::close), but with a
+    /// deadline for everything, the bodies of responses you hold included.
     ///
-    /// When the deadline passes, the requests still in flight (including
-    /// response bodies not yet read to the end) are aborted: their callers
-    /// get [`Error::Aborted`] instead of waiting on a server that may never
-    /// answer. Then every socket is closed, and the call returns what
-    /// happened.
+    /// It waits up to `timeout` for the requests in flight to finish and
+    /// for every body, detached ones included, to be read to the end or
+    /// dropped. When the deadline passes, what is still going is aborted:
+    /// those requests, and readers of those bodies, get [`Error::Aborted`]
+    /// instead of waiting on a server that may never answer. Then every
+    /// socket is closed, and the call returns what happened. No socket of
+    /// the session is left open when it returns.
+    ///
+    /// Unlike `close()`, it does wait for bodies that you hold: awaited by
+    /// the task that holds an unread response, it waits the full `timeout`
+    /// and then aborts that response. Read or drop your responses first,
+    /// or call `close()`, which leaves them readable.
     ///
     /// # Examples
     ///
@@ -75,36 +92,40 @@ impl Session {
         }
         let home = &inner.home;
         let can_wait = home.can_wait_here();
-        let drained = async {
+        let settled = async {
             if can_wait {
                 tokio::select! {
-                    () = inner.in_flight.zero() => {}
+                    () = self.settle(timeout.is_some()) => {}
                     () = home.liveness().dead() => {}
                 }
             }
         };
         let in_time = match timeout {
             None => {
-                drained.await;
+                settled.await;
                 true
             }
             Some(after) => {
                 let deadline = home.sleep(after);
                 tokio::select! {
                     biased;
-                    () = drained => can_wait,
+                    () = settled => can_wait,
                     _ = deadline => false,
                 }
             }
         };
+        inner.pool.clear();
+        if in_time {
+            return CloseOutcome::Graceful;
+        }
         let mut outcome = CloseOutcome::Graceful;
-        let left = inner.in_flight.get();
-        if !in_time && left > 0 {
+        let left = inner.in_flight.get() + inner.pool.lent();
+        if left > 0 {
             tracing::debug!(requests = left, "close deadline passed; aborting requests");
-            inner.pool.abort();
             outcome = CloseOutcome::Aborted { requests: left };
         }
-        inner.pool.clear();
+        // Every connection task ends when told to, so this wait is short.
+        inner.pool.abort();
         if home.can_wait_here() {
             tokio::select! {
                 () = inner.pool.all_closed() => {}
@@ -112,6 +133,19 @@ impl Session {
             }
         }
         outcome
+    }
+
+    /// The graceful part of a close: requests before their head, then the
+    /// pool's own connections; with `bodies`, the detached ones too.
+    async fn settle(&self, bodies: bool) {
+        let inner = &self.inner;
+        inner.in_flight.zero().await;
+        inner.pool.clear();
+        if bodies {
+            inner.pool.all_closed().await;
+        } else {
+            inner.pool.only_lent_left().await;
+        }
     }
 
     /// A snapshot of the connection pool: open, idle and busy connections,
@@ -137,6 +171,13 @@ impl Session {
     /// `|s| async move { ... }` works; a clone that escapes the scope gets
     /// [`Error::Closed`]. Use [`SessionBuilder::scoped`] to configure the
     /// session first.
+    ///
+    /// The close at the end never waits on you (see
+    /// [`close`](Session::close)): a [`Response`](crate::Response) returned
+    /// out of the scope keeps its connection and its body stays readable;
+    /// the socket closes when the body ends or the response is dropped.
+    /// Tasks you spawned with clones of the session are not joined: join
+    /// them inside the scope if you need their bodies read.
     ///
     /// # Errors
     ///

@@ -22,8 +22,11 @@ pub(crate) struct Inner {
     pub(crate) pool: Arc<Pool>,
     /// Opens new connections on the home runtime.
     pub(crate) dialer: Dialer,
-    /// Requests that have started and whose response body has not ended
-    /// or been dropped. `close()` waits for it to reach zero.
+    /// Requests that have started and not yet handed a response head to
+    /// their caller (or failed). `close()` waits for it to reach zero, and
+    /// no longer: a response the caller holds is the caller's to read, so
+    /// waiting for its body could wait on the very task that called
+    /// `close()` (see `pool/lend.rs`).
     pub(crate) in_flight: Counter,
     /// The cookie jar, unless the session was built with `cookies(false)`.
     #[cfg(feature = "cookies")]
@@ -77,7 +80,10 @@ impl Inner {
         self.home.check()?;
         self.in_flight.inc();
         // Built first, so that its drop undoes the count on the error path.
-        let ticket = Ticket { inner: self };
+        let ticket = Ticket {
+            inner: self,
+            counted: true,
+        };
         if ticket.inner.is_closed() {
             return Err(Error::Closed);
         }
@@ -111,15 +117,30 @@ impl Drop for Inner {
     }
 }
 
-/// One admitted request, counted in `in_flight` until dropped. It travels
-/// from `send()` into the `Response` and is released when the body ends.
+/// One admitted request, counted in `in_flight` until its response head
+/// reaches the caller (`release`) or it fails (dropped).
 #[derive(Debug)]
 pub(crate) struct Ticket {
     pub(crate) inner: Arc<Inner>,
+    /// Cleared by `release`, so that the drop does not count it out twice.
+    counted: bool,
+}
+
+impl Ticket {
+    /// The response head reached the caller: the request stops counting as
+    /// in flight. Its connection must be lent first (`Pool::lend`), so that
+    /// `close()` never sees neither.
+    pub(crate) fn release(mut self) -> Arc<Inner> {
+        self.counted = false;
+        self.inner.in_flight.dec();
+        self.inner.clone()
+    }
 }
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        self.inner.in_flight.dec();
+        if self.counted {
+            self.inner.in_flight.dec();
+        }
     }
 }

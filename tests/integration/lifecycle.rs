@@ -1,14 +1,18 @@
-//! The session lifecycle: `close()` stops new requests, waits for in-flight
-//! work and closes every socket; `scoped`/`with_session` close on the way
+//! The session lifecycle: `close()` stops new requests, waits for requests
+//! before their response head, closes every pooled socket, and never waits
+//! for a body the caller holds; `scoped`/`with_session` close on the way
 //! out, whether the closure succeeds or fails.
 
 use std::sync::{Arc, Mutex};
 
-use clientsession::{Bytes, Error, Session, SessionBuilder, StatusCode, with_session};
+use clientsession::{
+    Bytes, CloseOutcome, Error, Session, SessionBuilder, StatusCode, with_session,
+};
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::support::{
     Observed, QUICK, TestServer, bounded, bounded_thread,
+    poll::eventually,
     server::{streaming_body, text},
 };
 
@@ -264,10 +268,11 @@ async fn close_waits_for_in_flight_request() {
     server.wait_open(0, QUICK).await;
 }
 
-/// A response whose body is still being read with `chunk()` can be read to
-/// the end after `close()` started; `close()` waits for it.
+/// `close()` never waits on its caller: with a response whose body is half
+/// read, it returns at once; the body can still be read to the end, and
+/// its connection then closes instead of going back to the pool.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn close_waits_for_unread_body() {
+async fn close_returns_while_the_caller_holds_an_unread_body() {
     let (senders_tx, mut senders) = mpsc::unbounded_channel();
     let server = TestServer::new(move |_req| {
         let (tx, body) = streaming_body();
@@ -283,12 +288,10 @@ async fn close_waits_for_unread_body() {
     let first = bounded(QUICK, response.chunk()).await.unwrap();
     assert_eq!(first.as_deref(), Some(&b"first "[..]));
 
-    let mut close = Box::pin(session.close());
-    assert!(
-        futures::poll!(&mut close).is_pending(),
-        "close() did not wait"
-    );
+    bounded(QUICK, session.close()).await;
     assert!(session.is_closed());
+    let stats = session.stats();
+    assert_eq!((stats.open, stats.in_use), (1, 1), "{stats:?}");
 
     feed.send(Bytes::from_static(b"second")).await.unwrap();
     drop(feed);
@@ -297,8 +300,78 @@ async fn close_waits_for_unread_body() {
         rest.extend_from_slice(&chunk);
     }
     assert_eq!(rest, b"second");
+    server.wait_open(0, QUICK).await;
+    eventually("the pool see its socket closed", QUICK, || session.stats().open == 0).await;
+}
+
+/// A response returned out of a scope keeps its connection: the scope ends
+/// (it used to wait forever for this very body), the body is read in full
+/// afterwards, and then the server sees the connection closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_response_returned_out_of_a_scope_stays_readable() {
+    let body = "x".repeat(100_000);
+    let served = body.clone();
+    let server = TestServer::new(move |_req| {
+        let served = served.clone();
+        async move { text(StatusCode::OK, served) }
+    });
+    let url = server.url("/big");
+    let response = bounded(
+        QUICK,
+        Session::scoped(|s| async move { s.get(url).send().await }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(server.open(), 1);
+    let text = bounded(QUICK, response.text()).await.unwrap();
+    assert_eq!(text.len(), body.len());
+    assert_eq!(text, body);
+    server.wait_open(0, QUICK).await;
+}
+
+/// A response dropped unread after `close()` closes its connection.
+#[tokio::test]
+async fn a_detached_response_dropped_unread_closes_its_connection() {
+    let server = TestServer::new(|_req| async { text(StatusCode::OK, vec![b'y'; 200_000]) });
+    let session = Session::new().unwrap();
+    let response = bounded(QUICK, session.get(server.url("/")).send())
+        .await
+        .unwrap();
+    bounded(QUICK, session.close()).await;
+    assert_eq!(session.stats().in_use, 1);
     drop(response);
-    bounded(QUICK, close).await;
+    server.wait_open(0, QUICK).await;
+    eventually("the pool see its socket closed", QUICK, || {
+        session.stats().open == 0
+    })
+    .await;
+}
+
+/// `close_with_timeout` waits for bodies the caller holds, up to its
+/// deadline, then cuts them off: the reader gets `Aborted`, and no socket
+/// is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_with_timeout_aborts_a_held_body_at_the_deadline() {
+    let (senders_tx, mut senders) = mpsc::unbounded_channel();
+    let server = TestServer::new(move |_req| {
+        let (tx, body) = streaming_body();
+        senders_tx.send(tx).expect("the test is listening");
+        async move { http::Response::new(body) }
+    });
+    let session = Session::new().unwrap();
+    let mut response = bounded(QUICK, session.get(server.url("/stream")).send())
+        .await
+        .unwrap();
+    let _feed = senders.recv().await.expect("the handler ran");
+    let outcome = bounded(
+        QUICK,
+        session.close_with_timeout(std::time::Duration::from_millis(50)),
+    )
+    .await;
+    assert_eq!(outcome, CloseOutcome::Aborted { requests: 1 });
+    assert_eq!(session.stats().open, 0);
+    let err = bounded(QUICK, response.chunk()).await.unwrap_err();
+    assert!(matches!(err, Error::Aborted), "{err:?}");
     server.wait_open(0, QUICK).await;
 }
 
