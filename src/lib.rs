@@ -36,7 +36,7 @@
 //!     .build()
 //!     .await?;
 //! // let users = session.get("users").send().await?.text().await?;
-//! session.close().await; // graceful: waits for in-flight work, closes every socket
+//! session.close().await; // graceful: lets requests get their answer, closes every pooled socket
 //! # Ok(()) }
 //! ```
 //!
@@ -64,9 +64,59 @@
 //! runtime lives; one whose home is a current-thread runtime works only
 //! inside it ([`Error::WrongRuntime`] elsewhere, at once, instead of a
 //! hang). Once the home runtime has shut down, every call fails at once
-//! with [`Error::RuntimeShutdown`]. To share one session across many
-//! runtimes (tests, worker pools), give it a long-lived multi-thread home
-//! with [`SessionBuilder::runtime`].
+//! with [`Error::RuntimeShutdown`].
+//!
+//! # Sessions in tests, statics and sync code
+//!
+//! Three patterns, each with a right path that works every time:
+//!
+//! 1. **One session per test or task**: [`Session::scoped`] in the test's
+//!    own runtime, closed when the closure is done (see above).
+//! 2. **One session in a `static`**, shared by many `#[tokio::test]`s (each
+//!    with its own runtime, ending while others run) or by sync code:
+//!    [`Session::background()`], or [`SessionBuilder::background`] with
+//!    [`SessionBuilder::build_sync`] to configure it. Its home is the
+//!    crate's shared background runtime, which never shuts down.
+//! 3. **Sync code**: the blocking client, `clientsession::blocking`
+//!    (feature `blocking`), on the same background runtime.
+//!
+//! ```
+//! use std::sync::LazyLock;
+//! use std::time::Duration;
+//! use clientsession::Session;
+//!
+//! static SESSION: LazyLock<Session> = LazyLock::new(|| {
+//!     Session::builder()
+//!         .background()
+//!         .timeout(Duration::from_secs(30))
+//!         .build_sync()
+//!         .expect("the background runtime starts")
+//! });
+//!
+//! // Each of these runtimes ends before the next starts; the session
+//! // outlives them all.
+//! for _ in 0..3 {
+//!     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+//!     rt.block_on(async {
+//!         // SESSION.get(url).send().await? works here
+//!         assert!(!SESSION.is_closed());
+//!     });
+//! }
+//! ```
+//!
+//! [`close`](Session::close) never waits on you: a [`Response`] already
+//! handed out keeps its connection, detached from the pool, so a scope can
+//! return a response whose body is read afterwards.
+//!
+//! ```no_run
+//! use clientsession::{Error, Session};
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Error> {
+//! let response = Session::scoped(|s| async move { s.get("http://127.0.0.1:8080/").send().await })
+//!     .await?;
+//! let body = response.text().await?; // the session is closed; the body is still readable
+//! # Ok(()) }
+//! ```
 //!
 //! # Connection limits, statistics, and closing with a deadline
 //!
@@ -185,6 +235,7 @@
 //! | `brotli` | yes | the same for `br` (Brotli) |
 //! | `zstd` | yes | the same for `zstd` (Zstandard; its C code builds with a C compiler alone) |
 //! | `cookies` | yes | a cookie jar in every session: [`CookieJar`], [`Session::cookie_jar`], [`SessionBuilder::cookies`] (RFC 6265 rules by cookie_store) |
+//! | `blocking` | no | `clientsession::blocking`: a blocking client for sync code, on the shared background runtime (no extra dependencies) |
 //!
 //! Without `rustls` (`default-features = false`) the crate speaks plain
 //! HTTP only, and an `https://` URL is an [`Error::InvalidUrl`] that says

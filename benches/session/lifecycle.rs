@@ -54,6 +54,22 @@ pub(crate) fn benches(c: &mut Criterion, rt: &Runtime, ca_pem: &[u8]) {
         on_worker(b, rt, &(), session_new_drop);
     });
 
+    // Not the first background session: the background runtime is up.
+    drop(Session::background().expect("Session::background"));
+
+    /// `lifecycle/background_new_drop/clientsession`:
+    /// `Session::background()` then drop, after the first (which starts
+    /// the shared background runtime). Its sentinel task is spawned from
+    /// outside that runtime, so it costs a cross-thread wake-up more than
+    /// `session_new_drop`.
+    async fn background_new_drop(_: ()) {
+        let session = Session::background().expect("Session::background");
+        drop(session);
+    }
+    group.bench_function("background_new_drop/clientsession", |b| {
+        on_worker(b, rt, &(), background_new_drop);
+    });
+
     // `lifecycle/session_new_custom_root/clientsession`: a session with
     // one added root certificate (parsed once, outside the loop), built
     // and dropped. Custom TLS settings: it builds its own TLS config,

@@ -24,8 +24,10 @@ pub(crate) use decode::accept_encoding;
 /// [`max_response_body`](crate::SessionBuilder::max_response_body)), or
 /// stream it with [`chunk`](Response::chunk). The connection goes back to
 /// the pool when the body ends; dropping a response before that closes the
-/// connection. Until then the request counts as in flight, and
-/// [`Session::close`](crate::Session::close) waits for it.
+/// connection. [`Session::close`](crate::Session::close) does not wait for
+/// a response you hold: after a close its body stays readable, and its
+/// connection closes (instead of going back to the pool) when the body ends
+/// or the response is dropped.
 pub struct Response {
     status: StatusCode,
     version: Version,

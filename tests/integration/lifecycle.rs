@@ -301,7 +301,10 @@ async fn close_returns_while_the_caller_holds_an_unread_body() {
     }
     assert_eq!(rest, b"second");
     server.wait_open(0, QUICK).await;
-    eventually("the pool see its socket closed", QUICK, || session.stats().open == 0).await;
+    eventually("the pool see its socket closed", QUICK, || {
+        session.stats().open == 0
+    })
+    .await;
 }
 
 /// A response returned out of a scope keeps its connection: the scope ends
