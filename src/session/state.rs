@@ -18,7 +18,8 @@ pub(crate) struct Inner {
     /// The runtime the session belongs to, and whether it still runs.
     pub(crate) home: Home,
     /// Connections: idle ones, limits, the queue of waiting requests, and
-    /// the count of open sockets that `close()` waits for.
+    /// the open sockets that `close()` closes (all but those lent to
+    /// responses the caller holds; see `pool/lend.rs`).
     pub(crate) pool: Arc<Pool>,
     /// Opens new connections on the home runtime.
     pub(crate) dialer: Dialer,

@@ -589,3 +589,33 @@ mod tls {
         .await;
     }
 }
+
+/// On HTTP/2 too, `close()` does not wait for a response the caller holds:
+/// it returns at once, the held stream's body is read afterwards, and then
+/// the connection closes cleanly (one GOAWAY).
+#[tokio::test]
+async fn h2c_close_returns_while_the_caller_holds_a_response() {
+    let server = H2cServer::new(hello());
+    let session = Session::builder()
+        .http2_prior_knowledge()
+        .build()
+        .await
+        .unwrap();
+    let response = bounded(QUICK, session.get(server.url("/")).send())
+        .await
+        .unwrap();
+    assert_eq!(response.version(), Version::HTTP_2);
+    bounded(QUICK, session.close()).await;
+    assert_eq!(session.stats().in_use, 1, "{:?}", session.stats());
+    assert_eq!(
+        bounded(QUICK, response.text()).await.unwrap(),
+        "hello, world!"
+    );
+    server.wait_closed(1, QUICK).await;
+    assert_eq!(
+        server.seen().goaways(),
+        1,
+        "GOAWAY frames the server received"
+    );
+    assert_eq!(server.seen().conn_errors(), 0);
+}
