@@ -87,3 +87,15 @@ fn body_error_messages_are_lowercase_and_say_where() {
         );
     }
 }
+
+#[test]
+fn runtime_messages_name_the_background_session() {
+    for err in [Error::RuntimeShutdown, Error::WrongRuntime, Error::NoRuntime] {
+        let msg = err.to_string();
+        assert!(msg.contains("Session::background()"), "{msg}");
+    }
+    let msg = Error::NoRuntime.to_string();
+    assert!(msg.contains("blocking"), "{msg}");
+    let msg = Error::BlockingInAsync.to_string();
+    assert!(msg.contains("spawn_blocking"), "{msg}");
+}
