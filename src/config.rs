@@ -160,11 +160,48 @@ pub(crate) enum Versions {
 impl Config {
     /// The pool's share of the settings.
     pub(crate) fn limits(&self) -> Limits {
+        // A zero idle timeout keeps no connection idle: an HTTP/1.1
+        // connection is closed when its response ends, as with no idle
+        // places at all, instead of going to the pool to be reaped at the
+        // reaper's next look (and maybe reused before that).
+        let keep_none = self.pool_idle_timeout.is_some_and(|d| d.is_zero());
         Limits {
             idle_timeout: self.pool_idle_timeout,
-            max_idle_per_host: self.pool_max_idle_per_host,
+            max_idle_per_host: if keep_none {
+                0
+            } else {
+                self.pool_max_idle_per_host
+            },
             max_total: self.max_connections,
             max_per_host: self.max_connections_per_host,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_idle_timeout_keeps_no_idle_connection() {
+        let config = Config {
+            pool_idle_timeout: Some(Duration::ZERO),
+            ..Config::default()
+        };
+        assert_eq!(config.limits().max_idle_per_host, 0);
+        assert_eq!(config.limits().idle_timeout, Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn other_idle_timeouts_keep_the_idle_limit() {
+        for d in [Duration::from_millis(1), Duration::MAX] {
+            let config = Config {
+                pool_idle_timeout: Some(d),
+                ..Config::default()
+            };
+            let limits = config.limits();
+            assert_eq!(limits.max_idle_per_host, DEFAULT_POOL_MAX_IDLE_PER_HOST);
+            assert_eq!(limits.idle_timeout, Some(d));
         }
     }
 }

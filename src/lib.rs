@@ -221,6 +221,10 @@
 //! | `User-Agent` | `clientsession/<version>` |
 //! | `Accept-Encoding` | the enabled codings: `gzip, deflate, br, zstd` |
 //!
+//! Every duration setting takes `Duration::MAX` for "never" and
+//! `Duration::ZERO` for "at once"; each setter's documentation says what that
+//! means for it.
+//!
 //! # Features
 //!
 //! | feature | default | what it turns on |

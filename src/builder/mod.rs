@@ -135,6 +135,10 @@ impl SessionBuilder {
     /// `Error::Timeout(TimeoutKind::Total)`. A request can override it with
     /// [`RequestBuilder::timeout`](crate::RequestBuilder::timeout). Default:
     /// none (as in hyper and reqwest): set one for servers you do not trust.
+    ///
+    /// `Duration::MAX` means no deadline. `Duration::ZERO` means "at once":
+    /// every request fails with `Error::Timeout(TimeoutKind::Total)` before
+    /// it connects or sends anything.
     pub fn timeout(mut self, total: Duration) -> SessionBuilder {
         self.config.timeout = Some(total);
         self
@@ -145,6 +149,12 @@ impl SessionBuilder {
     /// When it elapses the request fails with
     /// `Error::Timeout(TimeoutKind::Connect)`. Default: 10 s
     /// ([`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT)).
+    ///
+    /// `Duration::MAX` means no deadline (the operating system's own connect
+    /// timeout still applies). `Duration::ZERO` means "at once": a request
+    /// that needs a new connection fails with
+    /// `Error::Timeout(TimeoutKind::Connect)` before dialing; one that
+    /// reuses a pooled connection is not affected.
     pub fn connect_timeout(mut self, timeout: Duration) -> SessionBuilder {
         self.config.connect_timeout = timeout;
         self
@@ -156,6 +166,11 @@ impl SessionBuilder {
     /// When it elapses the request or the body read fails with
     /// `Error::Timeout(TimeoutKind::Read)`. Unlike the total timeout it
     /// allows a large download that keeps moving. Default: none.
+    ///
+    /// `Duration::MAX` means no read timeout. `Duration::ZERO` means "at
+    /// once": no wait for the server is allowed, so every request fails with
+    /// `Error::Timeout(TimeoutKind::Read)` before it connects or sends
+    /// anything.
     pub fn read_timeout(mut self, timeout: Duration) -> SessionBuilder {
         self.config.read_timeout = Some(timeout);
         self

@@ -13,6 +13,14 @@ impl SessionBuilder {
     /// session. Default: 4 s
     /// ([`DEFAULT_POOL_IDLE_TIMEOUT`](crate::DEFAULT_POOL_IDLE_TIMEOUT)),
     /// below the 5 s keep-alive of Node.js servers.
+    ///
+    /// `Duration::MAX` means idle connections are kept until the server
+    /// closes them (or the session is closed or dropped). `Duration::ZERO`
+    /// means no connection is kept idle, so none is reused: an HTTP/1.1
+    /// connection is closed as soon as its response ends (as with
+    /// [`pool_max_idle_per_host(0)`](SessionBuilder::pool_max_idle_per_host)),
+    /// and an HTTP/2 connection, which concurrent requests share, once no
+    /// request uses it, within about 50 ms.
     pub fn pool_idle_timeout(mut self, timeout: Duration) -> SessionBuilder {
         self.config.pool_idle_timeout = Some(timeout);
         self
@@ -64,6 +72,11 @@ impl SessionBuilder {
     /// `Error::Timeout(TimeoutKind::Pool)`. The request's total timeout, if
     /// shorter, fires first. Default: 30 s
     /// ([`DEFAULT_POOL_TIMEOUT`](crate::DEFAULT_POOL_TIMEOUT)).
+    ///
+    /// `Duration::MAX` means a request waits as long as it takes.
+    /// `Duration::ZERO` means "at once": a request that finds every place
+    /// taken fails with `Error::Timeout(TimeoutKind::Pool)` instead of
+    /// waiting; one that finds a connection or a free place is not affected.
     pub fn pool_timeout(mut self, timeout: Duration) -> SessionBuilder {
         self.config.pool_timeout = timeout;
         self

@@ -23,7 +23,7 @@ use url::Url;
 use crate::config::Versions;
 use crate::error::{Error, TimeoutKind};
 use crate::pool::Slot;
-use crate::runtime::Home;
+use crate::runtime::{Home, clock};
 pub(crate) use conn::{Conn, H2Shared};
 
 /// What a new connection needs to know.
@@ -146,8 +146,17 @@ impl Target {
 /// Connects (TCP, then TLS for https), hands the connection to hyper, and
 /// spawns the connection task. Runs on the home runtime. The connect
 /// timeout covers TCP and the TLS handshake.
+///
+/// A zero connect timeout fails at once, before dialing: with a timer of
+/// zero the outcome would depend on whether the dial beats the runtime's
+/// next timer tick. A long one is clamped (`clock::after`), so
+/// `Duration::MAX` means "never".
 async fn open(dialer: Dialer, target: Target, slot: Slot) -> Result<Conn, Error> {
-    let connecting = tokio::time::timeout(dialer.connect_timeout, dial(&dialer, &target));
+    if dialer.connect_timeout.is_zero() {
+        return Err(Error::Timeout(TimeoutKind::Connect));
+    }
+    let deadline = clock::after(dialer.connect_timeout);
+    let connecting = tokio::time::timeout_at(deadline, dial(&dialer, &target));
     let connected = match slot.pool().cloned() {
         None => connecting.await,
         Some(pool) => {

@@ -63,6 +63,12 @@ pub enum Error {
     ///
     /// `driver` is `"IO"` or `"time"`. Build the runtime with `enable_all()`
     /// (or `enable_io()` and `enable_time()`).
+    ///
+    /// Tokio has no way to ask a runtime for its drivers other than a call
+    /// that panics without them, so the check catches that panic. A program
+    /// built with `panic = "abort"` cannot catch it: there this error is never
+    /// returned, and a runtime without a driver makes tokio abort the process
+    /// at the session's first request, with tokio's own message.
     #[error(
         "the Tokio runtime this session would live in has no {driver} driver: \
          build it with `enable_all()` on the runtime builder"

@@ -3,10 +3,17 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::{Idle, Pool};
+use crate::runtime::clock;
+
+/// The shortest wait before the reaper looks again at busy connections.
+/// Without it, a zero idle timeout would wake the reaper at every timer tick
+/// while a connection is open.
+const MIN_LOOK_AGAIN: Duration = Duration::from_millis(50);
 
 impl Pool {
     /// Closes expired idle connections; returns when to look again: when
@@ -15,6 +22,10 @@ impl Pool {
     /// when no connection is open.
     fn reap(&self, now: Instant) -> Option<Instant> {
         let timeout = self.limits.idle_timeout?;
+        // Every deadline below comes from the user's timeout: `clock::add`
+        // clamps it (`pool_idle_timeout(Duration::MAX)` overflowed here and
+        // killed the reaper, issue #9).
+        let look_again = timeout.max(MIN_LOOK_AGAIN);
         let mut expired = Vec::new();
         let mut expired_shared = Vec::new();
         let mut next: Option<Instant> = None;
@@ -28,7 +39,7 @@ impl Pool {
                 host.idle = young;
                 expired.extend(old);
                 for idle in &host.idle {
-                    let at = idle.since + timeout;
+                    let at = clock::add(idle.since, timeout);
                     next = Some(next.map_or(at, |n| n.min(at)));
                 }
                 if let Some(shared) = &mut host.shared {
@@ -46,14 +57,14 @@ impl Pool {
                             expired_shared.extend(host.shared.take());
                         }
                         _ => {
-                            let at = now + timeout / 2;
+                            let at = clock::add(now, look_again / 2);
                             next = Some(next.map_or(at, |n| n.min(at)));
                         }
                     }
                 }
             }
             if next.is_none() && st.open > 0 {
-                next = Some(now + timeout);
+                next = Some(clock::add(now, look_again));
             }
         }
         drop(expired_shared);
@@ -78,5 +89,45 @@ impl Pool {
                 None => self.first_open.notified().await,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pool::Limits;
+
+    /// A pool with `idle_timeout` that counts one (busy) open connection.
+    fn busy_pool(idle_timeout: Duration) -> Pool {
+        let pool = Pool::new(Limits {
+            idle_timeout: Some(idle_timeout),
+            max_idle_per_host: 32,
+            max_total: 100,
+            max_per_host: usize::MAX,
+        });
+        pool.lock().open = 1;
+        pool
+    }
+
+    #[test]
+    fn max_idle_timeout_looks_again_in_the_far_future() {
+        // Overflowed (`Instant + Duration::MAX`) under the pool lock: #9.
+        let now = Instant::now();
+        let next = busy_pool(Duration::MAX).reap(now);
+        assert_eq!(next, Some(now + clock::FAR_FUTURE));
+    }
+
+    #[test]
+    fn zero_idle_timeout_does_not_spin() {
+        let now = Instant::now();
+        let next = busy_pool(Duration::ZERO).reap(now);
+        assert_eq!(next, Some(now + MIN_LOOK_AGAIN));
+    }
+
+    #[test]
+    fn an_ordinary_idle_timeout_looks_again_one_timeout_later() {
+        let now = Instant::now();
+        let timeout = Duration::from_secs(4);
+        assert_eq!(busy_pool(timeout).reap(now), Some(now + timeout));
     }
 }

@@ -94,6 +94,13 @@ impl RequestBuilder {
     /// Sets the total timeout of this request (connect, send, and the whole
     /// body), replacing the session's
     /// [`timeout`](crate::SessionBuilder::timeout).
+    ///
+    /// When it elapses the request, or the reading of its body, fails with
+    /// `Error::Timeout(TimeoutKind::Total)`. `Duration::MAX` means no
+    /// deadline for this request, even if the session has one.
+    /// `Duration::ZERO` means "at once": the request fails with
+    /// `Error::Timeout(TimeoutKind::Total)` before it connects or sends
+    /// anything.
     pub fn timeout(mut self, total: Duration) -> RequestBuilder {
         self.timeout = Some(total);
         self

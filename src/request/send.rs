@@ -31,6 +31,15 @@ pub(super) struct Prepared {
 pub(super) async fn send(req: Prepared) -> Result<Response, Error> {
     let inner = &req.ticket.inner;
     let total = req.timeout.or(inner.config.timeout);
+    // A zero timeout means "at once": the request fails before it connects
+    // or sends anything, whatever the timing (a timer of zero would only
+    // fire at the runtime's next timer tick). Issue #9.
+    if total.is_some_and(|d| d.is_zero()) {
+        return Err(Error::Timeout(TimeoutKind::Total));
+    }
+    if inner.config.read_timeout.is_some_and(|d| d.is_zero()) {
+        return Err(Error::Timeout(TimeoutKind::Read));
+    }
     let mut timers = Timers {
         total: total.map(|d| Box::pin(inner.home.sleep(d))),
         read: inner

@@ -9,11 +9,16 @@
 //!   a connection learns why it broke: the flag is set in the task's `Drop`,
 //!   before hyper's channels inside it are dropped and the caller is woken.
 //!
-//! A task that finishes normally disarms itself first, so only a drop by the
-//! runtime flips the flag.
+//! Both are spawned wrapped in [`Watched`], which flips the flag when the
+//! task is dropped unfinished and not by its own panic: a task that finishes
+//! disarms itself, and a task that panics is dropped during its own poll,
+//! which `Watched` can see.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 
 use tokio::sync::{Notify, oneshot};
 
@@ -54,32 +59,73 @@ impl Liveness {
 
 /// Marks the home dead when dropped while armed, that is, when the runtime
 /// drops the task that owns it instead of letting it finish.
+///
+/// A task that panics is dropped too (tokio drops a panicking future inside
+/// its own `catch_unwind`), and that is no shutdown. The two are told apart
+/// by `polling`, which [`Watched`] keeps set for as long as the task's own
+/// `poll` runs: a drop during that poll is the task's own panic unwinding;
+/// any other drop is the runtime dropping the task. (`thread::panicking()`
+/// cannot tell them apart: a runtime dropped while its thread unwinds, as in
+/// a failing `#[tokio::test]`, is a shutdown all the same. Issue #9.)
 #[derive(Debug)]
-pub(crate) struct DropAlarm {
-    home: Option<std::sync::Arc<Liveness>>,
-}
-
-impl DropAlarm {
-    pub(crate) fn arm(home: &Home) -> DropAlarm {
-        DropAlarm {
-            home: Some(home.liveness().clone()),
-        }
-    }
-
-    /// The owning task finished by itself: nothing to report.
-    pub(crate) fn disarm(&mut self) {
-        self.home = None;
-    }
+struct DropAlarm {
+    home: Option<Arc<Liveness>>,
+    /// Set while the owning task's `poll` runs.
+    polling: bool,
 }
 
 impl Drop for DropAlarm {
     fn drop(&mut self) {
-        // A task dropped while unwinding from a panic is not a shutdown.
         if let Some(home) = self.home.take() {
-            if !std::thread::panicking() {
+            if !self.polling {
                 home.mark_dead();
             }
         }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A task future that marks the home dead when the runtime drops it
+    /// unfinished (see [`DropAlarm`]); spawned by `Home::spawn_watched`.
+    ///
+    /// Field order matters: fields drop in declaration order, so when the
+    /// runtime drops the task, `alarm` marks the home dead before `task`
+    /// drops what it owns (hyper's channels, for a connection task) and so
+    /// wakes the callers, who then see `RuntimeShutdown` rather than
+    /// "dispatch task is gone".
+    pub(super) struct Watched<F> {
+        alarm: DropAlarm,
+        #[pin]
+        task: F,
+    }
+}
+
+impl<F> Watched<F> {
+    pub(super) fn new(home: &Home, task: F) -> Watched<F> {
+        Watched {
+            alarm: DropAlarm {
+                home: Some(home.liveness().clone()),
+                polling: false,
+            },
+            task,
+        }
+    }
+}
+
+impl<F: Future<Output = ()>> Future for Watched<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        // Left set if `task` panics: tokio then drops us inside this poll.
+        this.alarm.polling = true;
+        let poll = this.task.poll(cx);
+        this.alarm.polling = false;
+        if poll.is_ready() {
+            // Finished by itself: nothing to report.
+            this.alarm.home = None;
+        }
+        poll
     }
 }
 
@@ -95,14 +141,68 @@ impl Sentinel {
         F: Future<Output = ()> + Send + 'static,
     {
         let (stop, stopped) = oneshot::channel::<()>();
-        let mut alarm = DropAlarm::arm(home);
-        home.spawn(async move {
+        home.spawn_watched(async move {
             tokio::select! {
                 _ = stopped => {}
                 () = work => {}
             }
-            alarm.disarm();
         });
         Sentinel { _stop: stop }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_task_that_finishes_is_no_shutdown() {
+        let rt = runtime();
+        let home = Home::bind(rt.handle().clone()).unwrap();
+        rt.block_on(home.spawn_watched(async {})).unwrap();
+        drop(rt);
+        assert!(home.is_alive());
+    }
+
+    #[test]
+    fn a_task_that_panics_is_no_shutdown() {
+        let rt = runtime();
+        let home = Home::bind(rt.handle().clone()).unwrap();
+        let joined = rt.block_on(home.spawn_watched(async {
+            // Unwinds like a panic, without printing one.
+            std::panic::resume_unwind(Box::new("the task's own bug"))
+        }));
+        assert!(joined.unwrap_err().is_panic());
+        assert!(home.is_alive());
+    }
+
+    #[test]
+    fn a_runtime_dropping_a_pending_task_is_a_shutdown() {
+        let rt = runtime();
+        let home = Home::bind(rt.handle().clone()).unwrap();
+        home.spawn_watched(std::future::pending());
+        assert!(home.is_alive());
+        drop(rt);
+        assert!(!home.is_alive());
+    }
+
+    #[test]
+    fn a_runtime_dropped_while_its_thread_panics_is_a_shutdown() {
+        let rt = runtime();
+        let home = Home::bind(rt.handle().clone()).unwrap();
+        home.spawn_watched(std::future::pending());
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let _owned = rt;
+            std::panic::resume_unwind(Box::new("a failing test"));
+        }));
+        assert!(unwound.is_err());
+        assert!(!home.is_alive());
     }
 }

@@ -12,16 +12,36 @@
 //!   `Error::WrongRuntime` (such a runtime only runs while its own thread
 //!   drives it, so waiting on it from elsewhere could hang forever).
 //!
-//! How "shut down" is learnt: see `liveness.rs`.
+//! How "shut down" is learnt: see `liveness.rs`. Only the home runtime
+//! dropping our tasks, or tokio's own shutdown panic when a timer is polled
+//! from outside it (`sleep.rs`), counts as a shutdown; a task's own panic
+//! does not, and any other panic caught on the way is resumed, never
+//! swallowed (`unwind.rs`).
+//!
+//! Timers (`sleep.rs`): a user's duration becomes a deadline only through
+//! `clock.rs`, which clamps it as tokio clamps its own far-future deadlines,
+//! so `Duration::MAX` means "never" and nothing overflows; a zero duration
+//! means "at once". A timer polled from inside the home runtime is polled
+//! directly; only a poll from elsewhere needs the caught-panic path.
+//!
+//! `panic = "abort"`: the crate compiles and works, but can catch nothing.
+//! The driver probe at construction is then skipped (a runtime without the
+//! IO or time driver makes tokio abort at the first request), and a timer
+//! polled from another runtime at the very moment its home shuts down
+//! aborts, as any tokio timer would.
 
 mod background;
+pub(crate) mod clock;
 mod liveness;
 mod sleep;
+#[cfg(panic = "unwind")]
+mod unwind;
 
-use std::cell::Cell;
 use std::future::Future;
+use std::sync::Arc;
+#[cfg(panic = "unwind")]
+use std::sync::Mutex;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 use tokio::runtime::{Handle, RuntimeFlavor};
@@ -29,7 +49,7 @@ use tokio::task::JoinHandle;
 
 use crate::error::Error;
 
-pub(crate) use liveness::{DropAlarm, Liveness, Sentinel};
+pub(crate) use liveness::{Liveness, Sentinel};
 pub(crate) use sleep::HomeSleep;
 
 /// The runtime a session lives in. Cheap to clone.
@@ -118,11 +138,21 @@ impl Home {
         self.handle.spawn(fut)
     }
 
+    /// Spawns `task` on the home runtime, watched: if the runtime drops it
+    /// unfinished (it shuts down), the home is marked dead; if the task
+    /// panics, it is not (see `liveness.rs`).
+    pub(crate) fn spawn_watched<F>(&self, task: F) -> JoinHandle<()>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.handle.spawn(liveness::Watched::new(self, task))
+    }
+
     /// A timer registered with the home runtime's time driver, usable from
-    /// any thread or runtime.
+    /// any thread or runtime, that fires `after` from now: at its first poll
+    /// for `Duration::ZERO`, never for `Duration::MAX` (see `HomeSleep`).
     pub(crate) fn sleep(&self, after: Duration) -> HomeSleep {
-        let _enter = self.handle.enter();
-        HomeSleep::new(tokio::time::sleep(after), self.liveness.clone())
+        HomeSleep::new(&self.handle, after, self.liveness.clone())
     }
 
     /// Starts the liveness sentinel (and whatever background work the
@@ -173,7 +203,9 @@ where
 /// Runtimes whose drivers were already found present, so that a session
 /// per scope or per task does not probe again. Bounded: the oldest entry
 /// goes first.
+#[cfg(panic = "unwind")]
 static CHECKED: Mutex<Vec<tokio::runtime::Id>> = Mutex::new(Vec::new());
+#[cfg(panic = "unwind")]
 const CHECKED_MAX: usize = 64;
 
 /// Reports a runtime without the IO or time driver as a typed error now,
@@ -182,9 +214,9 @@ const CHECKED_MAX: usize = 64;
 ///
 /// Tokio has no query for its drivers, only constructors that panic without
 /// them ("A Tokio 1.x context was found, but timers are disabled ..."), so we
-/// call those under `catch_unwind`, with the panic message silenced (see
-/// `quietly`). (With `panic = "abort"` the probe aborts instead; such a
-/// runtime would panic at its first use anyway.)
+/// call those under `unwind::catch`, which silences and catches exactly those
+/// panics and resumes any other.
+#[cfg(panic = "unwind")]
 fn check_drivers(handle: &Handle) -> Result<(), Error> {
     let id = handle.id();
     let checked = |ids: &Vec<tokio::runtime::Id>| ids.contains(&id);
@@ -192,11 +224,13 @@ fn check_drivers(handle: &Handle) -> Result<(), Error> {
         return Ok(());
     }
     let _enter = handle.enter();
-    let time = quietly(|| drop(tokio::time::sleep(Duration::ZERO)));
+    let time = unwind::catch(unwind::timers_disabled, || {
+        drop(tokio::time::sleep(Duration::ZERO));
+    });
     if time.is_err() {
         return Err(Error::RuntimeMisconfigured { driver: "time" });
     }
-    let io = quietly(|| {
+    let io = unwind::catch(unwind::io_disabled, || {
         // Registering any socket with the IO driver is the probe; a socket
         // we cannot create says nothing about the driver.
         if let Ok(sock) = std::net::UdpSocket::bind((std::net::Ipv4Addr::LOCALHOST, 0)) {
@@ -216,29 +250,13 @@ fn check_drivers(handle: &Handle) -> Result<(), Error> {
     Ok(())
 }
 
-thread_local! {
-    /// Set while this thread runs a driver probe that may panic.
-    static PROBING: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Runs `probe`, catching its panic without printing it.
-///
-/// The first call wraps the process's panic hook (once) in one that stays
-/// silent for panics of a thread inside `quietly` and hands every other
-/// panic to the hook that was there before, so the user's own hook and
-/// messages are untouched.
-pub(crate) fn quietly<R>(probe: impl FnOnce() -> R) -> std::thread::Result<R> {
-    static WRAP_HOOK: Once = Once::new();
-    WRAP_HOOK.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !PROBING.with(Cell::get) {
-                previous(info);
-            }
-        }));
-    });
-    PROBING.with(|p| p.set(true));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(probe));
-    PROBING.with(|p| p.set(false));
-    result
+/// Under `panic = "abort"` the probe cannot run: tokio's only answer is a
+/// panic, which would abort the process here. Tokio exposes no driver query
+/// on stable (its IO metrics need `tokio_unstable`), so the typed error
+/// cannot be had without a panic; a runtime without the IO or time driver
+/// makes tokio abort at the session's first request instead, with tokio's
+/// own message ("... timers are disabled. Call `enable_time` ...").
+#[cfg(not(panic = "unwind"))]
+fn check_drivers(_handle: &Handle) -> Result<(), Error> {
+    Ok(())
 }

@@ -7,41 +7,71 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::time::{Instant, Sleep};
+use tokio::runtime::{Handle, Id};
+use tokio::time::Sleep;
 
-use super::Liveness;
+use super::{Liveness, clock};
 use crate::error::Error;
 
 pin_project_lite::pin_project! {
     /// A `tokio::time::Sleep` registered with the home runtime.
     ///
+    /// A zero duration is "at once": the timer is ready at its first poll,
+    /// without asking tokio (whose timer would only fire at its next
+    /// millisecond tick). A longer one is clamped to tokio's far future
+    /// (`clock.rs`), so `Duration::MAX` means "never".
+    ///
     /// Tokio panics when a `Sleep` is polled after its runtime shut down
-    /// ("A Tokio 1.x context was found, but it is being shutdown"). Callers
-    /// on other runtimes or threads may poll ours at that moment, so it
-    /// checks the liveness flag first and, for the narrow race in which the
-    /// runtime goes down between that check and the poll, catches tokio's
-    /// panic. Either way the caller gets `Error::RuntimeShutdown`.
+    /// ("A Tokio 1.x context was found, but it is being shutdown"). So a poll
+    /// checks the liveness flag first, and then:
+    ///
+    /// - from inside the home runtime, polls the timer directly: the runtime
+    ///   shuts its time driver down only once it has stopped polling, so the
+    ///   poll cannot meet that panic;
+    /// - from anywhere else (another runtime or thread, which may poll at the
+    ///   very moment the home goes down, after the flag was read), polls it
+    ///   under `unwind::catch`, which catches that one panic and turns it
+    ///   into `Error::RuntimeShutdown`, and resumes any other. Under
+    ///   `panic = "abort"` nothing can be caught: a poll that loses that
+    ///   narrow race aborts, as any tokio timer polled there would.
+    ///
+    /// A thread that entered the home runtime without driving it (its
+    /// `spawn_blocking` threads, `Handle::enter`) counts as inside; if it
+    /// keeps polling while the runtime shuts down, it meets tokio's own panic
+    /// there, as any tokio timer it polls would.
     pub(crate) struct HomeSleep {
         #[pin]
         inner: Sleep,
+        // Set while the deadline is a zero duration from its start.
+        at_once: bool,
+        // The home runtime, to tell a poll from inside it.
+        home: Id,
         liveness: Arc<Liveness>,
     }
 }
 
 impl HomeSleep {
-    pub(super) fn new(inner: Sleep, liveness: Arc<Liveness>) -> HomeSleep {
-        HomeSleep { inner, liveness }
+    /// A timer of the runtime of `handle` that fires `after` from now.
+    pub(super) fn new(handle: &Handle, after: Duration, liveness: Arc<Liveness>) -> HomeSleep {
+        // The timer is bound to the runtime that is current when it is made.
+        let _enter = handle.enter();
+        HomeSleep {
+            inner: tokio::time::sleep_until(clock::after(after)),
+            at_once: after.is_zero(),
+            home: handle.id(),
+            liveness,
+        }
     }
 
     /// Moves the deadline to `after` from now.
     pub(crate) fn reset_after(self: Pin<&mut Self>, after: Duration) {
         let this = self.project();
-        if this.liveness.alive.load(Ordering::Acquire) {
-            let inner = this.inner;
-            let reset = super::quietly(|| inner.reset(Instant::now() + after));
-            if reset.is_err() {
-                this.liveness.mark_dead();
-            }
+        *this.at_once = after.is_zero();
+        // Resetting cannot panic: the deadline is clamped, and a reset after
+        // the driver shut down only fires the timer with an error, which the
+        // next poll reports (tokio's `TimerEntry::reset`).
+        if !*this.at_once && this.liveness.alive.load(Ordering::Acquire) {
+            this.inner.reset(clock::after(after));
         }
     }
 }
@@ -56,14 +86,40 @@ impl Future for HomeSleep {
         if !this.liveness.alive.load(Ordering::Acquire) {
             return Poll::Ready(Err(Error::RuntimeShutdown));
         }
-        let inner = this.inner;
-        match super::quietly(|| inner.poll(cx)) {
-            Ok(Poll::Ready(())) => Poll::Ready(Ok(())),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(_) => {
-                this.liveness.mark_dead();
-                Poll::Ready(Err(Error::RuntimeShutdown))
-            }
+        if *this.at_once {
+            return Poll::Ready(Ok(()));
+        }
+        if Handle::try_current().is_ok_and(|h| h.id() == *this.home) {
+            return this.inner.poll(cx).map(Ok);
+        }
+        poll_elsewhere(this.inner, cx, this.liveness)
+    }
+}
+
+/// Polls `inner` from outside its runtime, where the runtime may shut down
+/// at any moment: tokio's shutdown panic becomes `RuntimeShutdown`.
+#[cfg(panic = "unwind")]
+fn poll_elsewhere(
+    inner: Pin<&mut Sleep>,
+    cx: &mut Context<'_>,
+    liveness: &Liveness,
+) -> Poll<Result<(), Error>> {
+    match super::unwind::catch(super::unwind::runtime_shutting_down, || inner.poll(cx)) {
+        Ok(poll) => poll.map(Ok),
+        Err(()) => {
+            liveness.mark_dead();
+            Poll::Ready(Err(Error::RuntimeShutdown))
         }
     }
+}
+
+/// Under `panic = "abort"` a panic cannot be caught: the poll goes straight
+/// to tokio (see [`HomeSleep`]).
+#[cfg(not(panic = "unwind"))]
+fn poll_elsewhere(
+    inner: Pin<&mut Sleep>,
+    cx: &mut Context<'_>,
+    _liveness: &Liveness,
+) -> Poll<Result<(), Error>> {
+    inner.poll(cx).map(Ok)
 }

@@ -17,6 +17,7 @@ mod cookies;
     feature = "zstd"
 ))]
 mod decompression;
+mod durations;
 mod faults;
 mod h2;
 #[cfg(feature = "json")]

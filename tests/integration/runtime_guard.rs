@@ -339,3 +339,103 @@ fn idle_reaper_survives_the_runtime_that_used_the_session() {
     // Kept alive until here: dropping it would close idle sockets itself.
     drop(session);
 }
+
+/// A current-thread home dropped while its thread unwinds from a panic (a
+/// failing `#[tokio::test]`) still counts as shut down: a request started
+/// on it and then polled from another runtime ends with `RuntimeShutdown`,
+/// and so do later calls. Issue #9.
+#[test]
+fn current_thread_home_dropped_while_panicking_is_runtime_shutdown() {
+    let server = RawServer::silent();
+    let url = server.url("/never");
+    let (tx, rx) = mpsc::channel();
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // Owned by the closure: dropped while the panic below unwinds.
+        let home = current_thread();
+        home.block_on(async {
+            let session = Session::new().unwrap();
+            let mut in_flight = Box::pin(session.get(&url).send());
+            tokio::select! {
+                result = &mut in_flight => panic!("the silent server answered: {result:?}"),
+                _ = server.wait_requests(1, QUICK) => {}
+            }
+            tx.send((session, in_flight)).unwrap();
+            // The test body fails (`resume_unwind` unwinds without printing).
+            std::panic::resume_unwind(Box::new("the test body failed"));
+        })
+    }));
+    assert!(unwound.is_err(), "the closure panicked");
+    let (session, in_flight) = rx.recv().unwrap();
+    let other = current_thread();
+    let result = other.block_on(bounded(QUICK, in_flight));
+    assert!(
+        matches!(result, Err(Error::RuntimeShutdown)),
+        "in flight: got {result:?}"
+    );
+    let later = other.block_on(bounded(QUICK, session.get(&url).send()));
+    assert!(
+        matches!(later, Err(Error::RuntimeShutdown)),
+        "later: got {later:?}"
+    );
+}
+
+/// The same for a multi-thread home, with the request in flight from
+/// another thread and runtime when the home is dropped during unwinding.
+#[test]
+fn multi_thread_home_dropped_while_panicking_ends_in_flight_request() {
+    let server = RawServer::silent();
+    let url = server.url("/never");
+    let (tx, rx) = mpsc::channel();
+    let mut requester = None;
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let home = multi_thread();
+        let session = home.block_on(async { Session::new() }).unwrap();
+        let (s, u) = (session.clone(), url.clone());
+        requester = Some(std::thread::spawn(move || {
+            let rt = current_thread();
+            let _ = tx.send(rt.block_on(s.get(u).send()).map(drop));
+        }));
+        server
+            .counters()
+            .wait_until_blocking("the request arrive", QUICK, |s| s.requests == 1);
+        // `home` and `session` are dropped while this unwinds.
+        std::panic::resume_unwind(Box::new("the test body failed"));
+    }));
+    assert!(unwound.is_err(), "the closure panicked");
+    let result = rx
+        .recv_timeout(QUICK)
+        .expect("hung: the in-flight request did not end after its runtime was dropped");
+    requester.expect("started").join().unwrap();
+    assert!(
+        matches!(result, Err(Error::RuntimeShutdown)),
+        "in flight: got {result:?}"
+    );
+}
+
+/// A session homed on a multi-thread runtime with a read timeout and a total
+/// timeout: timers polled from inside the home and from another runtime
+/// both work, and both see the home's shutdown as `RuntimeShutdown`.
+#[test]
+fn timers_work_from_home_and_elsewhere_and_see_shutdown() {
+    let server = TestServer::hello();
+    let home = multi_thread();
+    let session = home
+        .block_on(Session::builder().timeout(SLOW).read_timeout(SLOW).build())
+        .unwrap();
+    let url = server.url("/");
+    let inside = home
+        .block_on(bounded(QUICK, fetch(&session, &url)))
+        .unwrap();
+    assert_eq!(inside.0, StatusCode::OK);
+    let other = current_thread();
+    let outside = other
+        .block_on(bounded(QUICK, fetch(&session, &url)))
+        .unwrap();
+    assert_eq!(outside.0, StatusCode::OK);
+    drop(home);
+    let after = other.block_on(bounded(QUICK, fetch(&session, &url)));
+    assert!(
+        matches!(after, Err(Error::RuntimeShutdown)),
+        "got {after:?}"
+    );
+}
