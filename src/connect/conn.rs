@@ -17,11 +17,11 @@ pub(crate) struct Conn {
     /// For HTTP/2: counts this handle as an active stream of the shared
     /// connection until dropped (when its response body ends).
     _stream: Option<StreamGuard>,
-    /// How many responses handed to callers hold this connection (one
-    /// count per connection, shared by the handles of an HTTP/2 one). The
-    /// pool reads it through `Lent` (see `pool/lend.rs`); the connection
-    /// layer only carries it.
-    lent: Arc<AtomicUsize>,
+    /// For HTTP/2: how many responses handed to callers hold the shared
+    /// connection (one count shared by all its handles). The pool keeps it
+    /// (see `pool/lend.rs`); the connection layer only carries it. An
+    /// HTTP/1.1 connection carries one response at a time and needs none.
+    lent: Option<Arc<AtomicUsize>>,
 }
 
 #[derive(Debug)]
@@ -35,7 +35,7 @@ impl Conn {
         Conn {
             sender: Sender::H1(sender),
             _stream: None,
-            lent: Arc::default(),
+            lent: None,
         }
     }
 
@@ -49,26 +49,27 @@ impl Conn {
         Conn {
             sender: Sender::H2(sender),
             _stream: Some(StreamGuard::new(active)),
-            lent: lent.clone(),
+            lent: Some(lent.clone()),
         }
     }
 
     /// For HTTP/2: the handle to share, its count of active streams and
     /// its count of lent responses, to keep in the pool.
     pub(crate) fn h2_shared(&self) -> Option<H2Shared> {
-        match (&self.sender, &self._stream) {
-            (Sender::H2(sender), Some(stream)) => Some(H2Shared {
+        match (&self.sender, &self._stream, &self.lent) {
+            (Sender::H2(sender), Some(stream), Some(lent)) => Some(H2Shared {
                 sender: sender.clone(),
                 active: stream.0.clone(),
-                lent: self.lent.clone(),
+                lent: lent.clone(),
             }),
             _ => None,
         }
     }
 
-    /// The connection's count of responses held by callers.
-    pub(crate) fn lent(&self) -> &Arc<AtomicUsize> {
-        &self.lent
+    /// For HTTP/2: the shared connection's count of responses held by
+    /// callers.
+    pub(crate) fn lent(&self) -> Option<&Arc<AtomicUsize>> {
+        self.lent.as_ref()
     }
 
     pub(crate) fn is_h2(&self) -> bool {

@@ -90,7 +90,11 @@ fn body_error_messages_are_lowercase_and_say_where() {
 
 #[test]
 fn runtime_messages_name_the_background_session() {
-    for err in [Error::RuntimeShutdown, Error::WrongRuntime, Error::NoRuntime] {
+    for err in [
+        Error::RuntimeShutdown,
+        Error::WrongRuntime,
+        Error::NoRuntime,
+    ] {
         let msg = err.to_string();
         assert!(msg.contains("Session::background()"), "{msg}");
     }

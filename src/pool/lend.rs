@@ -11,36 +11,36 @@
 //! connection is a lent one; `close_with_timeout` waits for those too, up
 //! to its deadline, then aborts them.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use super::Pool;
 use crate::connect::Conn;
 
-/// One response's claim on its connection. Dropping it gives the claim
-/// back.
-#[derive(Debug)]
-pub(crate) struct Lent {
-    pool: Arc<Pool>,
-    /// The connection's own count of lent responses (several on one
-    /// HTTP/2 connection).
-    conn: Arc<AtomicUsize>,
-}
-
 impl Pool {
-    /// Marks `conn` as held by a response handed to the caller.
+    /// Marks `conn` as held by a response handed to the caller; the
+    /// response must call [`unlend`](Pool::unlend) once, when its body
+    /// ends or it is dropped.
     ///
     /// Called before the request stops counting as in flight, so that
     /// `close()`, which first waits for the in-flight count to reach zero,
-    /// always finds the claim.
-    pub(crate) fn lend(self: &Arc<Self>, conn: &Conn) -> Lent {
-        let count = conn.lent().clone();
-        if count.fetch_add(1, Ordering::SeqCst) == 0 {
-            self.lent.fetch_add(1, Ordering::SeqCst);
+    /// always finds the claim. An HTTP/1.1 connection carries one response
+    /// at a time, so only an HTTP/2 one needs a count of its own.
+    pub(crate) fn lend(&self, conn: &Conn) {
+        match conn.lent() {
+            Some(count) if count.fetch_add(1, Ordering::SeqCst) != 0 => {}
+            _ => {
+                self.lent.fetch_add(1, Ordering::SeqCst);
+            }
         }
-        Lent {
-            pool: self.clone(),
-            conn: count,
+    }
+
+    /// Gives back a claim made with [`lend`](Pool::lend).
+    pub(crate) fn unlend(&self, conn: &Conn) {
+        match conn.lent() {
+            Some(count) if count.fetch_sub(1, Ordering::SeqCst) != 1 => {}
+            _ => {
+                self.lent.fetch_sub(1, Ordering::SeqCst);
+            }
         }
     }
 
@@ -56,13 +56,5 @@ impl Pool {
     /// is woken each time a connection closes.
     pub(crate) async fn only_lent_left(&self) {
         crate::counter::until(&self.all_closed, || self.lock().open <= self.lent()).await;
-    }
-}
-
-impl Drop for Lent {
-    fn drop(&mut self) {
-        if self.conn.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.pool.lent.fetch_sub(1, Ordering::SeqCst);
-        }
     }
 }

@@ -35,7 +35,6 @@ use url::Url;
 
 use crate::connect::Conn;
 use crate::error::Error;
-pub(crate) use lend::Lent;
 use shared::Shared;
 pub(crate) use slot::{Key, Slot};
 pub use stats::{CloseOutcome, HostStats, PoolStats};

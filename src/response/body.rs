@@ -3,7 +3,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -16,9 +15,8 @@ use url::Url;
 use super::decode::{Decoder, Encoding, Step};
 use crate::connect::Conn;
 use crate::error::{self, Error, TimeoutKind};
-use crate::pool::Lent;
 use crate::runtime::HomeSleep;
-use crate::session::state::{Inner, Ticket};
+use crate::session::state::Ticket;
 
 /// The timeouts that keep running while a body is read.
 #[derive(Default)]
@@ -35,11 +33,13 @@ pub(crate) struct BodyReader {
     /// The connection, returned to the pool when the body ends; dropped
     /// (and so closed) if the body is abandoned or fails.
     conn: Option<Conn>,
-    /// The session, until the body has ended (or failed).
-    session: Option<Arc<Inner>>,
-    /// The response's claim on its connection while the body is unread:
-    /// `close()` does not wait for it (see `pool/lend.rs`).
-    lent: Option<Lent>,
+    /// The session (through the request's ticket, no longer counted as
+    /// in flight), until the body has ended (or failed).
+    session: Option<Ticket>,
+    /// Whether the response holds a claim on its connection (`Pool::lend`)
+    /// while the body is unread: `close()` does not wait for it (see
+    /// `pool/lend.rs`). Given back before the connection goes.
+    lent: bool,
     pub(super) timers: Timers,
     /// The announced length, to tell a complete body from a cut one.
     expected: Option<u64>,
@@ -51,6 +51,14 @@ pub(crate) struct BodyReader {
     decoder: Option<SyncWrapper<Box<Decoder>>>,
 }
 
+impl Drop for BodyReader {
+    /// A response dropped before its body ended gives back its claim; its
+    /// connection is then dropped, which closes it.
+    fn drop(&mut self) {
+        self.unlend();
+    }
+}
+
 /// How many raw bytes may follow the end of a compressed body before we
 /// stop reading them and close the connection instead of reusing it.
 const MAX_TRAILING: u64 = 64 * 1024;
@@ -59,15 +67,18 @@ impl BodyReader {
     /// The head has reached the caller: a body that has already ended
     /// gives its connection back now; any other lends the connection to
     /// the response, then stops counting the request as in flight.
-    pub(super) fn new(incoming: Incoming, conn: Conn, ticket: Ticket, url: &Url) -> BodyReader {
+    pub(super) fn new(incoming: Incoming, conn: Conn, mut ticket: Ticket, url: &Url) -> BodyReader {
         let expected = incoming.size_hint().exact();
         let ended = incoming.is_end_stream();
-        let lent = (!ended).then(|| ticket.inner.pool.lend(&conn));
+        if !ended {
+            ticket.inner.pool.lend(&conn);
+        }
+        ticket.uncount();
         let mut reader = BodyReader {
             incoming,
             conn: Some(conn),
-            session: Some(ticket.release()),
-            lent,
+            session: Some(ticket),
+            lent: !ended,
             timers: Timers::default(),
             expected,
             received: 0,
@@ -107,22 +118,31 @@ impl BodyReader {
     /// pool (which closes it if the session was closed meanwhile), then
     /// the response gives up its claim on it.
     fn finish(&mut self, url: &Url) {
+        self.unlend();
         if let Some(session) = self.session.take() {
             if let Some(conn) = self.conn.take() {
-                session.pool.checkin(url, conn);
+                session.inner.pool.checkin(url, conn);
             }
         }
-        self.lent = None;
     }
 
     /// The exchange failed: drop the connection, and map the error.
     fn fail(&mut self, err: Error) -> Error {
+        self.unlend();
         self.conn = None;
-        self.lent = None;
         self.session
             .take()
-            .and_then(|s| s.interrupted())
+            .and_then(|s| s.inner.interrupted())
             .unwrap_or(err)
+    }
+
+    /// Gives back the claim on the connection, once.
+    fn unlend(&mut self) {
+        if std::mem::take(&mut self.lent) {
+            if let (Some(session), Some(conn)) = (&self.session, &self.conn) {
+                session.inner.pool.unlend(conn);
+            }
+        }
     }
 
     /// The next piece of the body, decoded if it is compressed; `None` at
@@ -156,8 +176,8 @@ impl BodyReader {
         let mut left = MAX_TRAILING;
         while let Some(piece) = self.raw_chunk(url).await? {
             let Some(rest) = left.checked_sub(piece.len() as u64) else {
+                self.unlend();
                 self.conn = None;
-                self.lent = None;
                 self.session = None;
                 break;
             };
@@ -196,7 +216,7 @@ impl BodyReader {
         let cut = self
             .session
             .as_ref()
-            .is_some_and(|s| s.interrupted().is_some());
+            .is_some_and(|s| s.inner.interrupted().is_some());
         match self.expected {
             Some(expected) if self.received < expected => {
                 let msg = format!(

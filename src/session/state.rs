@@ -119,22 +119,23 @@ impl Drop for Inner {
 }
 
 /// One admitted request, counted in `in_flight` until its response head
-/// reaches the caller (`release`) or it fails (dropped).
+/// reaches the caller (`uncount`) or it fails (dropped).
 #[derive(Debug)]
 pub(crate) struct Ticket {
     pub(crate) inner: Arc<Inner>,
-    /// Cleared by `release`, so that the drop does not count it out twice.
+    /// Cleared by `uncount`, so that the drop does not count it out twice.
     counted: bool,
 }
 
 impl Ticket {
     /// The response head reached the caller: the request stops counting as
-    /// in flight. Its connection must be lent first (`Pool::lend`), so that
+    /// in flight, and the ticket is only a handle to the session from now
+    /// on. Its connection must be lent first (`Pool::lend`), so that
     /// `close()` never sees neither.
-    pub(crate) fn release(mut self) -> Arc<Inner> {
-        self.counted = false;
-        self.inner.in_flight.dec();
-        self.inner.clone()
+    pub(crate) fn uncount(&mut self) {
+        if std::mem::take(&mut self.counted) {
+            self.inner.in_flight.dec();
+        }
     }
 }
 
