@@ -7,6 +7,7 @@ mod support;
 
 mod api;
 mod auth;
+mod background;
 mod close_deadline;
 #[cfg(feature = "cookies")]
 mod cookies;
