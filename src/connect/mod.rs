@@ -18,6 +18,7 @@ use hyper::client::conn::{http1, http2};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::config::Versions;
@@ -236,10 +237,13 @@ where
         slot.mark_open();
         tracing::debug!(%peer, version = "HTTP/2", "connection opened");
         let handle = Conn::h2(sender, &Default::default(), &Default::default());
+        // A shared HTTP/2 connection ends when its last handle is dropped
+        // (hyper closes it gracefully); a dropped stream only resets itself.
+        let kill = CancellationToken::new();
         if let (true, Some(pool)) = (slot.is_opener(), slot.pool()) {
             pool.connected(slot.key(), &handle);
         }
-        task::spawn(&dialer.home, slot, peer, conn);
+        task::spawn(&dialer.home, slot, peer, conn, kill);
         handle
     } else {
         let (sender, conn) = http1::Builder::new()
@@ -248,11 +252,12 @@ where
             .map_err(|e| target.connect_error(e.into()))?;
         slot.mark_open();
         tracing::debug!(%peer, version = "HTTP/1.1", "connection opened");
-        let handle = Conn::h1(sender);
+        let kill = CancellationToken::new();
+        let handle = Conn::h1(sender, kill.clone());
         if let (true, Some(pool)) = (slot.is_opener(), slot.pool()) {
             pool.connected(slot.key(), &handle);
         }
-        task::spawn(&dialer.home, slot, peer, conn);
+        task::spawn(&dialer.home, slot, peer, conn, kill);
         handle
     };
     Ok(conn)

@@ -8,6 +8,7 @@ mod support;
 mod api;
 mod auth;
 mod background;
+mod cancellation;
 mod close_deadline;
 #[cfg(feature = "cookies")]
 mod cookies;

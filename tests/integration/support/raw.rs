@@ -82,6 +82,16 @@ impl RawServer {
         Self::new(|mut conn| async move { while conn.read_request().await.is_some() {} })
     }
 
+    /// Accepts and never reads a byte, so that a large upload fills the
+    /// socket buffers and stalls. Holds every connection until the server
+    /// stops (it cannot see the client close without reading).
+    pub(crate) fn never_reads() -> Self {
+        Self::new(|conn| async move {
+            let _held = conn;
+            std::future::pending::<()>().await;
+        })
+    }
+
     /// Answers with `Content-Length: 100`, sends 10 body bytes, then sends
     /// nothing more while keeping the connection open.
     pub(crate) fn hang_mid_body() -> Self {
