@@ -213,6 +213,8 @@ impl Session {
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("blocking::Session").field(&self.inner).finish()
+        f.debug_tuple("blocking::Session")
+            .field(&self.inner)
+            .finish()
     }
 }

@@ -7,6 +7,8 @@ mod support;
 
 mod api;
 mod auth;
+#[cfg(feature = "blocking")]
+mod blocking;
 mod close_deadline;
 #[cfg(feature = "cookies")]
 mod cookies;
