@@ -238,6 +238,7 @@
 //! | `deflate` | yes | the same for `deflate` (zlib) |
 //! | `brotli` | yes | the same for `br` (Brotli) |
 //! | `zstd` | yes | the same for `zstd` (Zstandard; its C code builds with a C compiler alone) |
+//! | `blocking` | no | [`blocking`]: a client for sync code whose calls block the calling thread, driven by the shared background runtime (no extra dependencies) |
 //! | `cookies` | yes | a cookie jar in every session: [`CookieJar`], [`Session::cookie_jar`], [`SessionBuilder::cookies`] (RFC 6265 rules by cookie_store) |
 //! | `blocking` | no | `clientsession::blocking`: a blocking client for sync code, on the shared background runtime (no extra dependencies) |
 //!
@@ -250,6 +251,9 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub mod blocking;
 mod body;
 mod builder;
 mod config;

@@ -1,6 +1,7 @@
 //! Lifecycle benches: what it costs to create and end a client, with no
 //! request. `lifecycle/{case}/clientsession` for the session's own steps,
-//! `lifecycle/new/{impl}` for building a client and dropping it.
+//! `lifecycle/new/{impl}` for building a client and dropping it, and
+//! `lifecycle/blocking_new/{impl}` for the blocking clients.
 //!
 //! With the default features HTTPS is on (rustls + webpki-roots): the first
 //! session of the process builds the shared TLS client configuration of the
@@ -136,6 +137,8 @@ pub(crate) fn benches(c: &mut Criterion, rt: &Runtime, ca_pem: &[u8]) {
         });
     });
 
+    blocking_new(&mut group);
+
     /// `lifecycle/new/hyper_util`: the legacy `Client` with the peers'
     /// settings, then drop.
     async fn new_hyper_util(_: ()) {
@@ -146,6 +149,49 @@ pub(crate) fn benches(c: &mut Criterion, rt: &Runtime, ca_pem: &[u8]) {
     });
 
     group.finish();
+}
+
+/// The blocking clients, built and dropped on the bench's own thread,
+/// outside any runtime (where sync code makes them).
+///
+/// `lifecycle/blocking_new/clientsession`: `blocking::Session::new()` then
+/// drop. The shared background runtime is already running (it starts with
+/// the first background session of the process, made before the timing),
+/// so this is the steady-state cost of a handle.
+///
+/// `lifecycle/blocking_new/reqwest`: `reqwest::blocking::Client` with the
+/// peers' settings, then drop: that starts, and then shuts down, a runtime
+/// thread of its own each time.
+fn blocking_new(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
+    #[cfg(feature = "blocking")]
+    {
+        drop(clientsession::blocking::Session::new().expect("blocking::Session::new"));
+        group.bench_function("blocking_new/clientsession", |b| {
+            b.iter(|| {
+                let session =
+                    clientsession::blocking::Session::new().expect("blocking::Session::new");
+                assert!(!session.is_closed());
+                drop(session);
+            });
+        });
+    }
+    group.bench_function("blocking_new/reqwest", |b| {
+        b.iter(|| drop(reqwest_blocking_client()));
+    });
+}
+
+/// [`reqwest_client`]'s settings, for `reqwest::blocking`.
+fn reqwest_blocking_client() -> reqwest::blocking::Client {
+    // Err only means a provider is already installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::builder()
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        // peers.rs's POOL_MAX_IDLE_PER_HOST.
+        .pool_max_idle_per_host(64)
+        .tcp_nodelay(true)
+        .no_proxy()
+        .build()
+        .expect("build reqwest::blocking")
 }
 
 /// [`reqwest_client`]'s settings plus one root certificate.

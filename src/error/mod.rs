@@ -145,6 +145,18 @@ pub enum Error {
     )]
     BlockingInAsync,
 
+    /// The writer given to the blocking client's `Response::copy_to`
+    /// failed; the source is its `std::io::Error`.
+    ///
+    /// Nothing is wrong with the response: check the destination (a full
+    /// disk, a closed pipe).
+    #[error("could not write the response body to the writer given to `copy_to`")]
+    Write {
+        /// The writer's error.
+        #[source]
+        source: BoxError,
+    },
+
     /// The session was closed (by [`Session::close`] or at the end of a
     /// scope) before this request started.
     ///

@@ -87,6 +87,13 @@ impl Response {
         self
     }
 
+    /// The session's `max_response_body`, which `bytes()` enforces; the
+    /// blocking client checks it for bodies it read partly itself.
+    #[cfg(feature = "blocking")]
+    pub(crate) fn body_limit(&self) -> u64 {
+        self.limit
+    }
+
     /// The status code.
     pub fn status(&self) -> StatusCode {
         self.status

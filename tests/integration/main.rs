@@ -9,6 +9,8 @@ mod api;
 mod auth;
 mod background;
 mod cancellation;
+#[cfg(feature = "blocking")]
+mod blocking;
 mod close_deadline;
 #[cfg(feature = "cookies")]
 mod cookies;

@@ -16,8 +16,9 @@ use sha2::{Digest, Sha256};
 
 use crate::support::{Observed as _, QUICK, SLOW, TestServer, bounded};
 
-/// The size of the download in `download_streams_in_constant_memory`.
-const DOWNLOAD: u64 = 50 * 1024 * 1024;
+/// The size of the download in `download_streams_in_constant_memory` (and
+/// in the blocking client's `Read` test, which shares this server).
+pub(crate) const DOWNLOAD: u64 = 50 * 1024 * 1024;
 /// The size of each piece the download server writes.
 const PIECE: usize = 1024 * 1024;
 
@@ -185,7 +186,7 @@ fn base_piece() -> Vec<u8> {
 
 /// A server that sends `DOWNLOAD` bytes of `piece`s, counting in `produced`
 /// how many it has handed to hyper so far.
-fn download_server(produced: Arc<AtomicU64>) -> TestServer {
+pub(crate) fn download_server(produced: Arc<AtomicU64>) -> TestServer {
     let base: Arc<[u8]> = base_piece().into();
     TestServer::new(move |_req| {
         let (base, produced) = (base.clone(), produced.clone());
@@ -206,7 +207,7 @@ fn download_server(produced: Arc<AtomicU64>) -> TestServer {
 /// The client never holds much more than one piece: what the server has
 /// produced minus what the client has read is bounded by the socket and
 /// hyper buffers, far below the body's size.
-const MAX_IN_FLIGHT: u64 = 16 * 1024 * 1024;
+pub(crate) const MAX_IN_FLIGHT: u64 = 16 * 1024 * 1024;
 
 /// A 50 MiB download read with `chunk()` arrives whole (its SHA-256
 /// matches) while the client buffers only a bounded amount: the server can
@@ -262,7 +263,7 @@ async fn download_streams_in_constant_memory_with_bytes_stream() {
 }
 
 /// The SHA-256 of the download, computed from the same generator.
-fn expected_digest() -> sha2::digest::Output<Sha256> {
+pub(crate) fn expected_digest() -> sha2::digest::Output<Sha256> {
     let base = base_piece();
     let mut hasher = Sha256::new();
     for i in 0..DOWNLOAD / PIECE as u64 {
