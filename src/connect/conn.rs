@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::client::conn::{TrySendError, http1, http2};
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::body::Body;
 
@@ -22,6 +23,11 @@ pub(crate) struct Conn {
     /// (see `pool/lend.rs`); the connection layer only carries it. An
     /// HTTP/1.1 connection carries one response at a time and needs none.
     lent: Option<Arc<AtomicUsize>>,
+    /// For HTTP/1.1, the only handle of its connection: dropping it ends
+    /// the connection task at once, whatever hyper is doing (see
+    /// `task.rs`). A connection that is given back to the pool moves, and
+    /// is not dropped.
+    _kill: Option<DropGuard>,
 }
 
 #[derive(Debug)]
@@ -31,11 +37,12 @@ enum Sender {
 }
 
 impl Conn {
-    pub(crate) fn h1(sender: http1::SendRequest<Body>) -> Conn {
+    pub(crate) fn h1(sender: http1::SendRequest<Body>, kill: CancellationToken) -> Conn {
         Conn {
             sender: Sender::H1(sender),
             _stream: None,
             lent: None,
+            _kill: Some(kill.drop_guard()),
         }
     }
 
@@ -50,6 +57,7 @@ impl Conn {
             sender: Sender::H2(sender),
             _stream: Some(StreamGuard::new(active)),
             lent: Some(lent.clone()),
+            _kill: None,
         }
     }
 
