@@ -8,9 +8,9 @@ mod support;
 mod api;
 mod auth;
 mod background;
-mod cancellation;
 #[cfg(feature = "blocking")]
 mod blocking;
+mod cancellation;
 mod close_deadline;
 #[cfg(feature = "cookies")]
 mod cookies;
