@@ -9,6 +9,7 @@
 //! spawned there otherwise (one spawn per new connection, none per request).
 
 mod conn;
+mod early;
 mod task;
 
 use std::net::IpAddr;
@@ -227,9 +228,9 @@ async fn handshake<I>(
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let io = TokioIo::new(io);
     let peer = target.display();
     let conn = if h2 {
+        let io = TokioIo::new(io);
         let (sender, conn) = http2::Builder::new(dialer.home.executor())
             .handshake(io)
             .await
@@ -246,6 +247,8 @@ where
         task::spawn(&dialer.home, slot, peer, conn, kill);
         handle
     } else {
+        // See `early.rs`: an answer that arrives before a reset is read.
+        let io = TokioIo::new(early::EarlyResponse::new(io));
         let (sender, conn) = http1::Builder::new()
             .handshake(io)
             .await

@@ -92,6 +92,22 @@ impl RawServer {
         })
     }
 
+    /// Reads a request head only, answers `413 Payload Too Large` at once,
+    /// and closes without reading the body, as a server with an upload
+    /// limit does. With body bytes still unread, closing sends a reset.
+    pub(crate) fn early_413() -> Self {
+        Self::new(|mut conn| async move {
+            if conn.read_head().await {
+                let _ = conn
+                    .write(
+                        b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\n\
+                          Connection: close\r\n\r\ntoo large",
+                    )
+                    .await;
+            }
+        })
+    }
+
     /// Answers with `Content-Length: 100`, sends 10 body bytes, then sends
     /// nothing more while keeping the connection open.
     pub(crate) fn hang_mid_body() -> Self {
@@ -240,6 +256,17 @@ impl RawConn {
     }
 
     /// Writes `bytes` and flushes.
+    /// Reads until the end of a request head, and no further; `false` if
+    /// the client closed first.
+    pub(crate) async fn read_head(&mut self) -> bool {
+        while find(&self.buf, b"\r\n\r\n").is_none() {
+            if self.fill().await.is_none() {
+                return false;
+            }
+        }
+        true
+    }
+
     pub(crate) async fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.stream.write_all(bytes).await?;
         self.stream.flush().await
