@@ -138,3 +138,15 @@ impl Rng {
 pub(crate) fn figures(line: impl std::fmt::Display) {
     println!("{line}");
 }
+
+/// One GET to `url` with a throwaway session, closed, before a scenario
+/// takes its "before" figures: what a process sets up once (the first
+/// session's lazily built parts) is then not counted as a leak.
+pub(crate) async fn warm_up(url: &str) {
+    let session = clientsession::Session::new().expect("inside the scenario's runtime");
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        session.get(url).send().await?.bytes().await
+    })
+    .await;
+    session.close().await;
+}

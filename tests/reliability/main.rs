@@ -22,4 +22,5 @@ mod support;
 mod common;
 mod peer;
 
+mod cancellation;
 mod soak;
