@@ -24,3 +24,4 @@ mod peer;
 
 mod cancellation;
 mod soak;
+mod uploads;
