@@ -23,5 +23,6 @@ mod common;
 mod peer;
 
 mod cancellation;
+mod close_load;
 mod soak;
 mod uploads;
