@@ -24,5 +24,6 @@ mod peer;
 
 mod cancellation;
 mod close_load;
+mod runtime_drop;
 mod soak;
 mod uploads;
