@@ -24,6 +24,7 @@ mod peer;
 
 mod cancellation;
 mod close_load;
+mod keep_alive;
 mod runtime_drop;
 mod soak;
 mod uploads;
