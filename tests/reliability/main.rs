@@ -25,6 +25,7 @@ mod peer;
 mod cancellation;
 mod close_load;
 mod keep_alive;
+mod malformed;
 mod runtime_drop;
 mod soak;
 mod uploads;
