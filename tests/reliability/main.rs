@@ -24,6 +24,7 @@ mod peer;
 
 mod cancellation;
 mod close_load;
+mod fuzz;
 mod keep_alive;
 mod malformed;
 mod runtime_drop;
