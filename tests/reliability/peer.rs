@@ -156,10 +156,7 @@ impl PeerConn {
         if !self.buf.is_empty() {
             return false;
         }
-        match tokio::time::timeout(idle, self.fill()).await {
-            Err(_) => true,
-            Ok(_) => false,
-        }
+        tokio::time::timeout(idle, self.fill()).await.is_err()
     }
 
     /// Drops the connection with a reset (`SO_LINGER` 0) instead of a
