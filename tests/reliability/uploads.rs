@@ -11,7 +11,7 @@ use clientsession::Session;
 
 use crate::common::{fds_settle, figures, open_fds, scaled, scenario, warm_up};
 use crate::support::poll::eventually;
-use crate::support::{QUICK, RawServer, TestServer, bounded};
+use crate::support::{Observed, QUICK, RawServer, TestServer, bounded};
 
 /// Larger than the socket buffers of both ends on loopback.
 const UPLOAD: usize = 8 << 20;
@@ -25,6 +25,7 @@ fn stalled_uploads_leave_the_session_usable() {
     scenario(|| async {
         let other = TestServer::hello();
         warm_up(&other.url("/")).await;
+        other.wait_open(0, QUICK).await;
         let fds_before = open_fds();
         let rounds = scaled(20, 2);
         let started = Instant::now();
