@@ -35,7 +35,7 @@ use std::error::Error as StdError;
 use http::Method;
 
 /// The most attempts one request (one redirect hop) makes in all.
-pub(super) const MAX_ATTEMPTS: u8 = 4;
+pub(super) const MAX_ATTEMPTS: u8 = 8;
 
 /// Why an attempt failed, as far as sending it again is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
