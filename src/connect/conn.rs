@@ -80,6 +80,14 @@ impl Conn {
         self.lent.as_ref()
     }
 
+    /// For HTTP/2: whether `active` is the stream count of this handle's
+    /// connection, that is, whether both belong to the same connection.
+    pub(crate) fn shares_count(&self, active: &Arc<AtomicUsize>) -> bool {
+        self._stream
+            .as_ref()
+            .is_some_and(|stream| Arc::ptr_eq(&stream.0, active))
+    }
+
     pub(crate) fn is_h2(&self) -> bool {
         matches!(self.sender, Sender::H2(_))
     }

@@ -76,6 +76,33 @@ impl Pool {
         }
     }
 
+    /// `conn`, an HTTP/2 connection to the origin of `url`, takes no new
+    /// stream: the server sent a GOAWAY (RFC 9113 section 6.8). The pool
+    /// forgets it, so the next request opens another connection (one
+    /// opener at a time, within the limits, as for a first connection) or
+    /// waits for one, instead of being handed this one.
+    ///
+    /// hyper cannot tell us sooner: its `http2::SendRequest::is_ready()`
+    /// and `is_closed()` only turn once its dispatcher has ended, and the
+    /// dispatcher looks at h2's state when it is next given a request.
+    /// Streams still open on the connection finish normally; the
+    /// connection closes after the last one, and its place is freed then.
+    pub(crate) fn going_away(&self, url: &Url, conn: &Conn) {
+        let forgotten = {
+            let mut st = self.lock();
+            let Some(i) = st.host(url) else { return };
+            let host = &mut st.hosts[i];
+            match &host.shared {
+                Some(shared) if conn.shares_count(&shared.active) => host.shared.take(),
+                _ => None,
+            }
+        };
+        if forgotten.is_some() {
+            tracing::debug!(%url, "HTTP/2 connection going away: no new streams on it");
+        }
+        drop(forgotten);
+    }
+
     /// An HTTP/2 stream ended. Its handle is a clone of the shared one:
     /// dropping it ends the stream's count, and the connection stays in the
     /// pool, unless it is now idle while requests for other origins wait

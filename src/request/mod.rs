@@ -1,6 +1,7 @@
 //! `RequestBuilder`: one request, configured and then sent.
 
 mod helpers;
+mod retry;
 mod send;
 
 pub(crate) use helpers::{basic_auth_value, bearer_auth_value};

@@ -10,6 +10,7 @@ use crate::body::Body;
 use crate::connect::Conn;
 use crate::error::{self, Error, TimeoutKind};
 use crate::pool::{Acquire, Grant};
+use crate::request::retry::{self, Budget, Failure, NotReplayable};
 use crate::response::{Response, Timers};
 use crate::runtime::HomeSleep;
 use crate::session::state::{Inner, Ticket};
@@ -234,8 +235,8 @@ fn next_hop(
     Ok(Some(next))
 }
 
-/// Gets a connection, sends one hop's request, waits for the head; retries
-/// once where that cannot duplicate a request.
+/// Gets a connection, sends one hop's request, waits for the head; sends
+/// it again where that cannot make the server act twice (`retry.rs`).
 async fn exchange(
     inner: &Inner,
     hop: &mut Hop,
@@ -249,14 +250,14 @@ async fn exchange(
         strip_credentials,
     } = hop;
     let url = &target.url;
-    let idempotent = is_idempotent(method);
-    let mut may_retry = true;
+    let idempotent = retry::is_idempotent(method);
+    let mut budget = Budget::new();
     loop {
         let Some(body) = next_body(source) else {
             let reason = "the streamed request body was already sent".to_owned();
             return Err(error::redirect(url, reason));
         };
-        let (mut conn, reused) = acquire(inner, url, !may_retry).await?;
+        let (mut conn, reused) = acquire(inner, url, budget.is_retry()).await?;
         // HTTP/2 takes the whole URL (its `:authority` replaces `Host`).
         let (uri, host) = if conn.is_h2() {
             (&target.absolute, None)
@@ -291,35 +292,41 @@ async fn exchange(
                 }
             }
         };
-        match result {
+        let mut e = match result {
             Ok(head) => return Ok((head, conn, reused)),
-            Err(mut e) => {
-                if let Some(cause) = inner.interrupted() {
-                    return Err(cause);
-                }
-                // Not sent at all: safe to retry whatever the method, and
-                // hyper hands the request back, so even a streamed body
-                // (never polled) can go again. Sent on a reused connection
-                // that the server had closed: safe only for idempotent
-                // requests, with a body that can be sent again.
-                let not_sent = match e.take_message() {
-                    Some(unsent) => {
-                        source.get_or_insert_with(|| unsent.into_body());
-                        true
-                    }
-                    None => false,
-                };
-                let e = e.into_error();
-                let stale = reused && idempotent && is_stale(&e);
-                let replayable = source.is_some();
-                if may_retry && replayable && (not_sent || stale) {
-                    tracing::debug!(error = %e, %url, "retrying on a fresh connection");
-                    may_retry = false;
-                    continue;
-                }
-                return Err(map_send_error(inner, url, e));
-            }
+            Err(e) => e,
+        };
+        if let Some(cause) = inner.interrupted() {
+            return Err(cause);
         }
+        // hyper hands back a request it never sent, so even a streamed
+        // body (never polled) can go again.
+        let unsent = match e.take_message() {
+            Some(unsent) => {
+                source.get_or_insert_with(|| unsent.into_body());
+                true
+            }
+            None => false,
+        };
+        let e = e.into_error();
+        let failure = Failure::of(&e, unsent, reused, idempotent, conn.is_h2());
+        if conn.is_h2() && failure.is_going_away() {
+            // This connection takes no new stream: the next request opens
+            // (or waits for) another instead of being handed this one.
+            inner.pool.going_away(url, &conn);
+        }
+        drop(conn);
+        if source.is_none() {
+            // The failed attempt read a streamed body: it is gone.
+            return Err(match failure {
+                Failure::Unprocessed => error::request(url, NotReplayable { source: e }),
+                _ => map_send_error(inner, url, e),
+            });
+        }
+        if !budget.take(failure) {
+            return Err(map_send_error(inner, url, e));
+        }
+        tracing::debug!(error = %e, %url, ?failure, "sending the request again on another connection");
     }
 }
 
@@ -358,33 +365,6 @@ fn map_send_error(inner: &Inner, url: &Url, e: hyper::Error) -> Error {
     inner
         .interrupted()
         .unwrap_or_else(|| error::request(url, e))
-}
-
-/// Whether `e` is what a server closing a kept-alive connection looks like.
-fn is_stale(e: &hyper::Error) -> bool {
-    if e.is_incomplete_message() || e.is_canceled() || e.is_closed() {
-        return true;
-    }
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            use std::io::ErrorKind::*;
-            return matches!(
-                io.kind(),
-                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
-            );
-        }
-        source = s.source();
-    }
-    false
-}
-
-/// RFC 9110 section 9.2.2.
-fn is_idempotent(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
-    )
 }
 
 /// One attempt's request, built from parts that stay untouched for a

@@ -24,6 +24,7 @@ mod decompression;
 mod durations;
 mod faults;
 mod h2;
+mod h2_goaway;
 #[cfg(feature = "json")]
 mod json;
 mod lifecycle;

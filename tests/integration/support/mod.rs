@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod gate;
+pub(crate) mod goaway;
 pub(crate) mod h2;
 pub(crate) mod poll;
 pub(crate) mod raw;
