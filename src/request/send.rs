@@ -113,6 +113,13 @@ async fn follow(req: Prepared, read: &mut ReadTimer) -> Result<Response, Error> 
     };
     let (head, conn, reused) = loop {
         let (head, conn, reused) = exchange(inner, &mut hop, read).await?;
+        if head.status() == http::StatusCode::SWITCHING_PROTOCOLS {
+            // This client never asks to switch protocols (RFC 9110 section
+            // 15.2.2: a server must not send 101 unasked), and what follows
+            // on the connection is no longer HTTP/1.1: drop it.
+            let reason = "the server switched protocols (101) though the request did not ask to";
+            return Err(error::request(&hop.target.url, reason));
+        }
         #[cfg(feature = "cookies")]
         if let Some(jar) = &inner.cookies {
             jar.store(&hop.target.url, head.headers());

@@ -114,8 +114,8 @@ impl Session {
                 }
             }
         };
-        inner.pool.clear();
         if in_time {
+            inner.pool.clear();
             return CloseOutcome::Graceful;
         }
         let mut outcome = CloseOutcome::Graceful;
@@ -124,8 +124,12 @@ impl Session {
             tracing::debug!(requests = left, "close deadline passed; aborting requests");
             outcome = CloseOutcome::Aborted { requests: left };
         }
-        // Every connection task ends when told to, so this wait is short.
+        // Aborted before the queue is cleared, so that a request woken by
+        // the clear sees the abort and reports `Aborted`, not `Closed`.
+        // Every connection task ends when told to, so the wait below is
+        // short.
         inner.pool.abort();
+        inner.pool.clear();
         if home.can_wait_here() {
             tokio::select! {
                 () = inner.pool.all_closed() => {}

@@ -229,7 +229,6 @@ fn malformed_responses_end_in_a_typed_error_or_a_correct_response() {
 /// client hands it out as a response with status 101 and an empty body,
 /// and the bytes after it are lost.
 #[test]
-#[ignore = "fails today: an unrequested 101 reply comes back as Ok(status 101, empty body) instead of an error; 1 of 1 cases"]
 fn unrequested_101_is_an_error() {
     let case = case(
         "101 without upgrade",
