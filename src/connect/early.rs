@@ -14,8 +14,11 @@
 //! reported at once. It reports `Pending` until one of hyper's reads has
 //! completed (each of its turns starts with one; the reset makes the socket
 //! readable, and reads return the data that arrived before the reset); the
-//! write after that reports the error. One deferral per connection, bounded
-//! to a few polls, so a connection cannot spin or stall.
+//! write after that reports the error. While it waits it reads the socket
+//! itself (into a small stash that the next reads get first), so that the
+//! reset's readiness wakes the task even when no read of hyper's is in
+//! progress. One deferral per connection, bounded to a few polls, so a
+//! connection cannot spin or stall.
 
 use std::io;
 use std::pin::Pin;
@@ -24,40 +27,47 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 pin_project_lite::pin_project! {
-    /// A socket whose first reset-on-write is reported once a read was
-    /// tried after it.
+    /// A socket whose first reset-on-write is reported once a read has
+    /// seen what arrived before it.
     #[derive(Debug)]
     pub(super) struct EarlyResponse<T> {
         #[pin]
         io: T,
-        // The write error held back until the next read.
-        held: Option<io::Error>,
         // Whether the one deferral was used.
         deferred: bool,
-        // Whether a read completed (data, end or error) since the error was
-        // held back.
-        read_since: bool,
-        // Write-side polls answered `Pending` while holding the error: a
-        // bound, in case no read ever completes.
-        waits: u8,
+        // The deferral's state; boxed, as it exists only on a rare path.
+        held: Option<Box<Held>>,
     }
 }
 
-/// How many write-side polls may be answered `Pending` while an error is
-/// held and no read has completed. A reset makes the socket readable, so
-/// the read that hyper starts each turn completes as soon as the reactor
-/// has seen the reset; this bound only keeps a connection that is never
-/// read from waiting forever.
+/// What a deferral holds.
+#[derive(Debug)]
+struct Held {
+    /// The write error, until it is reported.
+    error: Option<io::Error>,
+    /// Bytes read by our own probe, handed to the next reads first.
+    stash: Vec<u8>,
+    /// The end (or error) our probe met, handed out after the stash.
+    end: Option<io::Result<()>>,
+    /// Whether the caller has read something (data, end or error) since.
+    read_since: bool,
+    /// Write-side polls answered `Pending`: a bound, in case the caller
+    /// never reads.
+    waits: u8,
+}
+
+/// How many write-side polls may be answered `Pending` while the error is
+/// held and the caller has read nothing. hyper starts every turn with a
+/// read, and the reset makes the socket readable; the bound only keeps a
+/// caller that never reads from waiting (or spinning) long.
 const MAX_WAITS: u8 = 8;
 
 impl<T> EarlyResponse<T> {
     pub(super) fn new(io: T) -> EarlyResponse<T> {
         EarlyResponse {
             io,
-            held: None,
             deferred: false,
-            read_since: false,
-            waits: 0,
+            held: None,
         }
     }
 }
@@ -71,58 +81,60 @@ fn peer_gone(e: &io::Error) -> bool {
     )
 }
 
-/// The write side of an `EarlyResponse`, projected.
-struct WriteSide<'a> {
-    held: &'a mut Option<io::Error>,
-    deferred: &'a mut bool,
-    read_since: &'a mut bool,
-    waits: &'a mut u8,
-}
-
-impl WriteSide<'_> {
-    /// Before a write-side call: the held error once a read was tried (or
-    /// the bound is reached), `Pending` until then.
-    fn before<R>(&mut self, cx: &mut Context<'_>) -> Option<Poll<io::Result<R>>> {
-        self.held.as_ref()?;
-        if *self.read_since || *self.waits >= MAX_WAITS {
-            return self.held.take().map(|e| Poll::Ready(Err(e)));
+impl<T: AsyncRead + AsyncWrite> EarlyResponse<T> {
+    /// Before a write-side call: the held error once the caller has read
+    /// (or the bound is reached), `Pending` until then. While waiting it
+    /// reads the socket itself, so that the reset's readiness wakes the
+    /// task even if the caller has no read in progress.
+    fn before<R>(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Option<Poll<io::Result<R>>> {
+        let this = self.project();
+        let held = this.held.as_mut()?;
+        held.error.as_ref()?;
+        if held.read_since || held.waits >= MAX_WAITS {
+            return held.error.take().map(|e| Poll::Ready(Err(e)));
         }
-        // No wake-up here: the read hyper started registered for the
-        // socket's readiness, which the reset brings.
-        let _ = cx;
-        *self.waits += 1;
+        held.waits += 1;
+        if !held.stash.is_empty() || held.end.is_some() {
+            // The caller has something to read: let it run.
+            cx.waker().wake_by_ref();
+            return Some(Poll::Pending);
+        }
+        let mut probe = [0u8; 4096];
+        let mut buf = ReadBuf::new(&mut probe);
+        match this.io.poll_read(cx, &mut buf) {
+            Poll::Ready(Ok(())) if buf.filled().is_empty() => held.end = Some(Ok(())),
+            Poll::Ready(Ok(())) => held.stash.extend_from_slice(buf.filled()),
+            Poll::Ready(Err(e)) => held.end = Some(Err(e)),
+            // Registered: the socket's next readiness wakes the task.
+            Poll::Pending => return Some(Poll::Pending),
+        }
+        cx.waker().wake_by_ref();
         Some(Poll::Pending)
     }
 
     /// After a write-side call: holds back the first peer-gone error.
     fn after<R>(
-        &mut self,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         result: Poll<io::Result<R>>,
     ) -> Poll<io::Result<R>> {
+        let this = self.project();
         match result {
-            Poll::Ready(Err(e)) if peer_gone(&e) && !*self.deferred => {
-                *self.deferred = true;
-                *self.held = Some(e);
-                *self.read_since = false;
-                *self.waits = 1;
+            Poll::Ready(Err(e)) if peer_gone(&e) && !*this.deferred => {
+                *this.deferred = true;
+                *this.held = Some(Box::new(Held {
+                    error: Some(e),
+                    stash: Vec::new(),
+                    end: None,
+                    read_since: false,
+                    waits: 1,
+                }));
                 cx.waker().wake_by_ref();
                 Poll::Pending
             }
             other => other,
         }
     }
-}
-
-macro_rules! write_side {
-    ($this:ident) => {
-        WriteSide {
-            held: $this.held,
-            deferred: $this.deferred,
-            read_since: $this.read_since,
-            waits: $this.waits,
-        }
-    };
 }
 
 impl<T: AsyncRead> AsyncRead for EarlyResponse<T> {
@@ -132,61 +144,68 @@ impl<T: AsyncRead> AsyncRead for EarlyResponse<T> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.project();
-        let read = this.io.poll_read(cx, buf);
-        if read.is_ready() {
-            *this.read_since = true;
+        let Some(held) = this.held.as_mut() else {
+            return this.io.poll_read(cx, buf);
+        };
+        if !held.stash.is_empty() {
+            let n = held.stash.len().min(buf.remaining());
+            buf.put_slice(&held.stash[..n]);
+            held.stash.drain(..n);
+            held.read_since = true;
+            return Poll::Ready(Ok(()));
         }
+        if let Some(end) = held.end.take() {
+            held.read_since = true;
+            return Poll::Ready(end);
+        }
+        let read = this.io.poll_read(cx, buf);
+        held.read_since |= read.is_ready();
         read
     }
 }
 
-impl<T: AsyncWrite> AsyncWrite for EarlyResponse<T> {
+impl<T: AsyncRead + AsyncWrite> AsyncWrite for EarlyResponse<T> {
     fn poll_write(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let this = self.project();
-        let mut side = write_side!(this);
-        if let Some(early) = side.before(cx) {
+        if let Some(early) = self.as_mut().before(cx) {
             return early;
         }
-        let result = this.io.poll_write(cx, buf);
-        side.after(cx, result)
+        let result = self.as_mut().project().io.poll_write(cx, buf);
+        self.after(cx, result)
     }
 
     fn poll_write_vectored(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let this = self.project();
-        let mut side = write_side!(this);
-        if let Some(early) = side.before(cx) {
+        if let Some(early) = self.as_mut().before(cx) {
             return early;
         }
-        let result = this.io.poll_write_vectored(cx, bufs);
-        side.after(cx, result)
+        let result = self.as_mut().project().io.poll_write_vectored(cx, bufs);
+        self.after(cx, result)
     }
 
     fn is_write_vectored(&self) -> bool {
         self.io.is_write_vectored()
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.project();
-        let mut side = write_side!(this);
-        if let Some(early) = side.before(cx) {
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Some(early) = self.as_mut().before(cx) {
             return early;
         }
-        let result = this.io.poll_flush(cx);
-        side.after(cx, result)
+        let result = self.as_mut().project().io.poll_flush(cx);
+        self.after(cx, result)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.project().io.poll_shutdown(cx)
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
