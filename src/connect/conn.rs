@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::client::conn::{TrySendError, http1, http2};
-use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::body::Body;
 
@@ -27,7 +26,7 @@ pub(crate) struct Conn {
     /// the connection task at once, whatever hyper is doing (see
     /// `task.rs`). A connection that is given back to the pool moves, and
     /// is not dropped.
-    _kill: Option<DropGuard>,
+    _kill: Option<super::kill::KillOnDrop>,
 }
 
 #[derive(Debug)]
@@ -37,12 +36,12 @@ enum Sender {
 }
 
 impl Conn {
-    pub(crate) fn h1(sender: http1::SendRequest<Body>, kill: CancellationToken) -> Conn {
+    pub(crate) fn h1(sender: http1::SendRequest<Body>, kill: super::kill::KillOnDrop) -> Conn {
         Conn {
             sender: Sender::H1(sender),
             _stream: None,
             lent: None,
-            _kill: Some(kill.drop_guard()),
+            _kill: Some(kill),
         }
     }
 

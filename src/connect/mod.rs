@@ -10,6 +10,7 @@
 
 mod conn;
 mod early;
+mod kill;
 mod task;
 
 use std::net::IpAddr;
@@ -19,7 +20,6 @@ use hyper::client::conn::{http1, http2};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::config::Versions;
@@ -240,7 +240,7 @@ where
         let handle = Conn::h2(sender, &Default::default(), &Default::default());
         // A shared HTTP/2 connection ends when its last handle is dropped
         // (hyper closes it gracefully); a dropped stream only resets itself.
-        let kill = CancellationToken::new();
+        let kill = None;
         if let (true, Some(pool)) = (slot.is_opener(), slot.pool()) {
             pool.connected(slot.key(), &handle);
         }
@@ -255,8 +255,9 @@ where
             .map_err(|e| target.connect_error(e.into()))?;
         slot.mark_open();
         tracing::debug!(%peer, version = "HTTP/1.1", "connection opened");
-        let kill = CancellationToken::new();
-        let handle = Conn::h1(sender, kill.clone());
+        let (on_drop, kill) = kill::pair();
+        let handle = Conn::h1(sender, on_drop);
+        let kill = Some(kill);
         if let (true, Some(pool)) = (slot.is_opener(), slot.pool()) {
             pool.connected(slot.key(), &handle);
         }

@@ -2,38 +2,27 @@
 
 use std::future::Future;
 
-use tokio_util::sync::CancellationToken;
-
+use super::kill::{KillSwitch, Killable};
 use crate::pool::Slot;
 use crate::runtime::Home;
 
 /// Spawns `conn` (hyper's connection future) on the home runtime. It runs
-/// until the connection closes, `kill` is cancelled (its last handle was
-/// dropped: nobody will use it again), or the session is closed with a
-/// deadline that passed (`Pool::abort`); `slot` is freed when it ends.
-///
-/// Why `kill`: hyper notices that the caller gave up on a request only
-/// when it next reads; while it is blocked writing a request body that the
-/// server does not read, it would keep the connection (and its place in
-/// the limits) forever. Dropping the connection future closes the socket
-/// whatever hyper is doing.
+/// until the connection closes, its kill switch fires (its last handle was
+/// dropped: nobody will use it again; see `kill.rs`), or the session is
+/// closed with a deadline that passed (`Pool::abort`); `slot` is freed when
+/// it ends.
 ///
 /// The task is watched (`Home::spawn_watched`): when the runtime drops it
 /// at shutdown, the home is marked dead before `conn` drops hyper's channels
 /// and wakes the callers, who then see `RuntimeShutdown` rather than
 /// "dispatch task is gone". The socket is closed with `conn`, and only then
 /// is its slot freed.
-pub(super) fn spawn<F>(home: &Home, slot: Slot, peer: String, conn: F, kill: CancellationToken)
+pub(super) fn spawn<F>(home: &Home, slot: Slot, peer: String, conn: F, kill: Option<KillSwitch>)
 where
     F: Future<Output = hyper::Result<()>> + Send + 'static,
 {
     let drive = async move {
-        let conn = async {
-            tokio::select! {
-                result = conn => result,
-                () = kill.cancelled() => Ok(()),
-            }
-        };
+        let conn = Killable::new(conn, kill);
         let Some(pool) = slot.pool().cloned() else {
             return conn.await;
         };
