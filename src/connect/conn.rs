@@ -8,6 +8,8 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::client::conn::{TrySendError, http1, http2};
 
+use super::kill::KillOnDrop;
+
 use crate::body::Body;
 
 /// One connection handle.
@@ -26,7 +28,7 @@ pub(crate) struct Conn {
     /// the connection task at once, whatever hyper is doing (see
     /// `task.rs`). A connection that is given back to the pool moves, and
     /// is not dropped.
-    _kill: Option<super::kill::KillOnDrop>,
+    kill: Option<super::kill::KillOnDrop>,
 }
 
 #[derive(Debug)]
@@ -41,7 +43,7 @@ impl Conn {
             sender: Sender::H1(sender),
             _stream: None,
             lent: None,
-            _kill: Some(kill),
+            kill: Some(kill),
         }
     }
 
@@ -56,7 +58,7 @@ impl Conn {
             sender: Sender::H2(sender),
             _stream: Some(StreamGuard::new(active)),
             lent: Some(lent.clone()),
-            _kill: None,
+            kill: None,
         }
     }
 
@@ -108,15 +110,68 @@ impl Conn {
     }
 
     /// Sends `req`; when it was not sent at all, the error gives it back.
+    ///
+    /// `Err(Lost)` for an HTTP/1.1 request that never reached the
+    /// connection: see [`Lost`].
     pub(crate) async fn send(
         &mut self,
         req: Request<Body>,
-    ) -> Result<Response<Incoming>, TrySendError<Request<Body>>> {
+    ) -> Result<Response<Incoming>, SendError> {
         match &mut self.sender {
-            Sender::H1(s) => s.try_send_request(req).await,
-            Sender::H2(s) => s.try_send_request(req).await,
+            Sender::H1(s) => send_h1(s, self.kill.as_ref(), req).await,
+            Sender::H2(s) => s.try_send_request(req).await.map_err(SendError::Hyper),
         }
     }
+}
+
+/// Why an attempt failed on its connection.
+// Returned once per attempt beside a response head of similar size, never
+// stored: boxing hyper's error would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub(crate) enum SendError {
+    /// hyper's error, with the request when it was never sent.
+    Hyper(TrySendError<Request<Body>>),
+    /// The request was lost on its way into a connection that closed at
+    /// that moment; it never reached the server.
+    Lost,
+}
+
+/// Sends on an HTTP/1.1 connection, watching for the connection task
+/// ending under a request that never reached it.
+///
+/// hyper queues the request in a channel that the connection task reads.
+/// When the task ends (the server reset an idle connection) just as the
+/// request is queued, the channel's receiver can be dropped after the
+/// queue was drained and before the request landed in it; the request,
+/// and the callback that would answer us, then stay in the channel until
+/// the last sender, ours, is dropped, and the answer never comes (a hang
+/// the reliability suite found, issue #13). hyper answers every request
+/// its connection took when the connection is dropped, and the task marks
+/// itself ended only after that (`kill.rs`): a request still unanswered
+/// then was never taken. It is `Lost`, and safe to send again.
+async fn send_h1(
+    sender: &mut http1::SendRequest<Body>,
+    kill: Option<&KillOnDrop>,
+    req: Request<Body>,
+) -> Result<Response<Incoming>, SendError> {
+    use std::future::Future;
+    use std::task::Poll;
+
+    // The future does not borrow `sender` (hyper's `impl Future` captures
+    // no lifetime).
+    let sent = sender.try_send_request(req);
+    tokio::pin!(sent);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(result) = sent.as_mut().poll(cx) {
+            return Poll::Ready(result.map_err(SendError::Hyper));
+        }
+        if kill.is_some_and(|kill| kill.poll_ended(cx)) {
+            return Poll::Ready(Err(SendError::Lost));
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 /// What the pool keeps of a shared HTTP/2 connection.

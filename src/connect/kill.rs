@@ -24,8 +24,15 @@ use futures_util::task::AtomicWaker;
 /// The state both ends share.
 #[derive(Debug, Default)]
 struct Switch {
+    /// Set by the handle's drop: the task should end.
     fired: AtomicBool,
+    /// The task, woken when `fired` is set.
     waker: AtomicWaker,
+    /// Set once the task has ended and dropped hyper's connection (so
+    /// every request hyper took has been answered).
+    ended: AtomicBool,
+    /// A request waiting on the handle, woken when `ended` is set.
+    on_end: AtomicWaker,
 }
 
 /// The handle's end: fires the switch when dropped.
@@ -39,9 +46,33 @@ impl Drop for KillOnDrop {
     }
 }
 
+impl KillOnDrop {
+    /// Whether the connection task has ended; if not, `cx` is woken when
+    /// it does.
+    pub(super) fn poll_ended(&self, cx: &mut Context<'_>) -> bool {
+        if self.0.ended.load(Ordering::Acquire) {
+            return true;
+        }
+        self.0.on_end.register(cx.waker());
+        self.0.ended.load(Ordering::Acquire)
+    }
+}
+
 /// The task's end.
 #[derive(Debug)]
 pub(super) struct KillSwitch(Arc<Switch>);
+
+/// Marks the connection task ended when dropped: after hyper's connection
+/// was dropped, whether the task finished or the runtime dropped it.
+#[derive(Debug)]
+pub(super) struct EndGuard(Arc<Switch>);
+
+impl Drop for EndGuard {
+    fn drop(&mut self) {
+        self.0.ended.store(true, Ordering::Release);
+        self.0.on_end.wake();
+    }
+}
 
 /// A new switch: the end for the handle, and the end for the task.
 pub(super) fn pair() -> (KillOnDrop, KillSwitch) {
@@ -53,6 +84,11 @@ impl KillSwitch {
     fn fired(&self) -> bool {
         self.0.fired.load(Ordering::Acquire)
     }
+
+    /// A guard to drop once hyper's connection is gone.
+    pub(super) fn end_guard(&self) -> EndGuard {
+        EndGuard(self.0.clone())
+    }
 }
 
 pin_project_lite::pin_project! {
@@ -61,6 +97,10 @@ pin_project_lite::pin_project! {
         #[pin]
         conn: F,
         switch: Option<KillSwitch>,
+        // Whether the task's waker is registered with the switch. A task's
+        // waker stays the same for its whole life, and this future is the
+        // root of its own task, so once is enough.
+        registered: bool,
     }
 }
 
@@ -68,7 +108,11 @@ impl<F> Killable<F> {
     /// With `switch` `None` (a shared HTTP/2 connection, which ends when
     /// its last handle is dropped), `conn` runs as it is.
     pub(super) fn new(conn: F, switch: Option<KillSwitch>) -> Killable<F> {
-        Killable { conn, switch }
+        Killable {
+            conn,
+            switch,
+            registered: false,
+        }
     }
 }
 
@@ -82,13 +126,17 @@ where
         let this = self.project();
         if let Some(switch) = this.switch {
             // Registered before the second check, so a drop in between
-            // still wakes the task.
+            // still wakes the task. (`AtomicWaker::wake` takes the waker,
+            // but the switch fires once, and the task then ends.)
             if switch.fired() {
                 return Poll::Ready(Ok(()));
             }
-            switch.0.waker.register(cx.waker());
-            if switch.fired() {
-                return Poll::Ready(Ok(()));
+            if !*this.registered {
+                *this.registered = true;
+                switch.0.waker.register(cx.waker());
+                if switch.fired() {
+                    return Poll::Ready(Ok(()));
+                }
             }
         }
         this.conn.poll(cx)

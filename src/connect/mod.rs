@@ -26,7 +26,7 @@ use crate::config::Versions;
 use crate::error::{Error, TimeoutKind};
 use crate::pool::Slot;
 use crate::runtime::{Home, clock};
-pub(crate) use conn::{Conn, H2Shared};
+pub(crate) use conn::{Conn, H2Shared, SendError};
 
 /// What a new connection needs to know.
 #[derive(Debug, Clone)]

@@ -22,6 +22,9 @@ where
     F: Future<Output = hyper::Result<()>> + Send + 'static,
 {
     let drive = async move {
+        // Declared first, so dropped last: after hyper's connection, on
+        // every path (see `kill.rs` and `conn.rs`'s `send_h1`).
+        let _ended = kill.as_ref().map(KillSwitch::end_guard);
         let conn = Killable::new(conn, kill);
         let Some(pool) = slot.pool().cloned() else {
             return conn.await;

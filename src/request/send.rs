@@ -7,7 +7,7 @@ use http::{Method, Request, Uri};
 use url::Url;
 
 use crate::body::Body;
-use crate::connect::Conn;
+use crate::connect::{Conn, SendError};
 use crate::error::{self, Error, TimeoutKind};
 use crate::pool::{Acquire, Grant};
 use crate::request::retry::{self, Budget, Failure, NotReplayable};
@@ -301,7 +301,22 @@ async fn exchange(
         };
         let mut e = match result {
             Ok(head) => return Ok((head, conn, reused)),
-            Err(e) => e,
+            Err(SendError::Hyper(e)) => e,
+            Err(SendError::Lost) => {
+                if let Some(cause) = inner.interrupted() {
+                    return Err(cause);
+                }
+                // Dropping the connection frees the lost request (and a
+                // streamed body inside it, which cannot go again).
+                drop(conn);
+                if source.is_some() && budget.take(Failure::Unsent) {
+                    tracing::debug!(%url, "request lost to a closing connection; sending it again");
+                    continue;
+                }
+                let reason = "the connection closed as the request was handed to it; \
+                              the server never saw it";
+                return Err(error::request(url, reason));
+            }
         };
         if let Some(cause) = inner.interrupted() {
             return Err(cause);

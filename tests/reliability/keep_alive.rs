@@ -172,7 +172,6 @@ fn keep_alive_races_with_close() {
 
 /// The server resets idle connections.
 #[test]
-#[ignore = "fails today, rarely (1 run in 5 to 50 at CI size): one request's send on a reused idle HTTP/1.1 connection (hyper's try_send_request) never resolves, though every connection task has ended; see RELIABILITY.md (issue #13)"]
 fn keep_alive_races_with_reset() {
     scenario(|| race(Hangup::Reset));
 }
