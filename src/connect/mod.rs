@@ -59,11 +59,13 @@ impl Dialer {
         if self.home.is_current() {
             return open.await;
         }
-        let joined = self.home.spawn(open);
+        // A caller that gives up (timeout, dropped future) takes the
+        // connect with it, and so frees its place in the limits at once.
+        let mut joined = AbortOnDrop(self.home.spawn(open));
         let joined = match abort {
-            None => joined.await,
+            None => (&mut joined.0).await,
             Some(abort) => tokio::select! {
-                joined = joined => joined,
+                joined = &mut joined.0 => joined,
                 () = abort.notified() => return Err(Error::Aborted),
             },
         };
@@ -79,6 +81,17 @@ impl Dialer {
                 source: e.into(),
             }),
         }
+    }
+}
+
+/// Aborts a spawned connect when its caller is dropped; a connect that
+/// already finished is not affected (its connection, if nobody took it, is
+/// dropped, which closes it).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -165,3 +165,43 @@ async fn an_early_final_response_wins_over_the_reset() {
     }
     pool_empties(&session).await;
 }
+
+/// A caller outside the home runtime gives up while its connect hangs (a
+/// listener whose accept queue is full drops the SYN): the connect, which
+/// runs in a task on the home runtime, is aborted with it and its place is
+/// freed at once, not after the connect timeout.
+#[tokio::test]
+async fn a_dropped_connect_on_another_runtime_frees_its_place() {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Fill the accept queue (never accepted), so that the next SYN is
+    // dropped and a connect hangs.
+    let mut fillers = Vec::new();
+    for _ in 0..4 {
+        if let Ok(Ok(s)) = tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            fillers.push(s);
+        }
+    }
+    let home = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let session = Session::builder()
+        .runtime(home.handle().clone())
+        .build_sync()
+        .unwrap();
+    let sent = session.get(format!("http://{addr}/")).send();
+    let gave_up = tokio::time::timeout(Duration::from_millis(200), sent).await;
+    assert!(gave_up.is_err(), "the connect cannot have finished");
+    pool_empties(&session).await;
+    drop(listener);
+    home.shutdown_background();
+}
