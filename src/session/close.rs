@@ -69,6 +69,12 @@ impl Session {
     /// and then aborts that response. Read or drop your responses first,
     /// or call `close()`, which leaves them readable.
     ///
+    /// Where it cannot wait at all (the home runtime has shut down, or is a
+    /// current-thread runtime and the call comes from outside it), it does
+    /// not pretend to: it aborts what is still in flight at once, marks the
+    /// session closed and returns `CloseOutcome::Aborted` when anything was
+    /// cut off.
+    ///
     /// # Examples
     ///
     /// ```
