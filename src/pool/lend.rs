@@ -55,6 +55,6 @@ impl Pool {
     /// gone, so the open count only falls towards the lent count; the wait
     /// is woken each time a connection closes.
     pub(crate) async fn only_lent_left(&self) {
-        crate::counter::until(&self.all_closed, || self.lock().open <= self.lent()).await;
+        crate::counter::until(&self.conn_closed, || self.lock().open <= self.lent()).await;
     }
 }

@@ -59,7 +59,7 @@ pub(crate) struct Pool {
     /// without a timer until then.
     first_open: Notify,
     /// Woken whenever a connection closes (the open count falls).
-    all_closed: Notify,
+    conn_closed: Notify,
     /// Open connections held by responses the caller has (`lend.rs`).
     lent: AtomicUsize,
     /// Set by `abort()`; connection tasks end when it is notified.
@@ -176,7 +176,7 @@ impl Pool {
             state: Mutex::new(State::default()),
             limits,
             first_open: Notify::new(),
-            all_closed: Notify::new(),
+            conn_closed: Notify::new(),
             lent: AtomicUsize::new(0),
             aborted: AtomicBool::new(false),
             abort: Arc::new(Notify::new()),
@@ -369,7 +369,7 @@ impl Pool {
         drop(shared);
         // `close()` waits for the open count to fall to zero, or to the
         // number of lent connections.
-        self.all_closed.notify_waiters();
+        self.conn_closed.notify_waiters();
     }
 
     /// Hands free places to waiting requests, oldest first, skipping those
@@ -492,6 +492,6 @@ impl Pool {
 
     /// Completes once no connection is open.
     pub(crate) async fn all_closed(&self) {
-        crate::counter::until(&self.all_closed, || self.lock().open == 0).await;
+        crate::counter::until(&self.conn_closed, || self.lock().open == 0).await;
     }
 }
